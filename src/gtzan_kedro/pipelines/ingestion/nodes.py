@@ -1,0 +1,253 @@
+"""Ingestion nodes: acquire raw clips, list them in a track table, summarise and plot them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import Any
+
+import librosa
+import librosa.display
+import numpy as np
+import pandas as pd
+from kedro.io import DatasetError
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
+
+from gtzan_kedro.errors import InputError
+from gtzan_kedro.genres import AUDIO_EXTENSIONS, GENRES, label_of
+from gtzan_kedro.sources.generator import generated_clips
+
+logger = logging.getLogger(__name__)
+
+# Each source fills its own folder under the raw layer, so switching sources never mixes
+# generated clips with real ones.
+SOURCE_FOLDERS = {"generated": "generated", "local": "gtzan", "download": "gtzan"}
+
+TRACK_TABLE_COLUMNS = [
+    "track_id",
+    "genre",
+    "label",
+    "path",
+    "duration_s",
+    "sample_rate",
+    "channels",
+    "status",
+    "problem",
+]
+
+
+def source_folder(ingestion: dict[str, Any]) -> str:
+    """Return the raw-layer folder of the configured ``ingestion.source``."""
+    source = ingestion.get("source")
+    if source not in SOURCE_FOLDERS:
+        raise InputError(
+            f"Unknown parameter value ingestion.source={source!r}: "
+            f"use one of {', '.join(SOURCE_FOLDERS)} (conf/base/parameters_ingestion.yml)."
+        )
+    return SOURCE_FOLDERS[source]
+
+
+def acquire_clips(ingestion: dict[str, Any], seed: int) -> dict[str, Callable[[], Any]]:
+    """Return the configured source's clips as lazy partitions of the raw folder."""
+    folder = source_folder(ingestion)
+    if ingestion["source"] != "generated":
+        raise InputError(
+            f"ingestion.source={ingestion['source']!r} is not available yet: use 'generated'."
+        )
+    generator = ingestion["generator"]
+    clips = generated_clips(
+        clips_per_genre=generator["clips_per_genre"],
+        clip_seconds=generator["clip_seconds"],
+        sample_rate=generator["sample_rate"],
+        seed=seed,
+    )
+    return {f"{folder}/{partition_id}": clip for partition_id, clip in clips.items()}
+
+
+def build_track_table(
+    raw_clips: dict[str, Callable[[], np.ndarray]],
+    raw_clip_headers: dict[str, Callable[[], dict[str, Any]]],
+    ingestion: dict[str, Any],
+) -> pd.DataFrame:
+    """List every audio file of the active source with its genre, label, format and status."""
+    folder = source_folder(ingestion)
+    audio_paths = sorted(
+        path
+        for path in raw_clips
+        if path.startswith(f"{folder}/") and PurePosixPath(path).suffix.lower() in AUDIO_EXTENSIONS
+    )
+    if not audio_paths:
+        raise InputError(
+            f"No audio clips in the raw folder 'data/01_raw/{folder}'. With ingestion.source="
+            "generated (the default) they are generated on the first run; for real GTZAN run "
+            '`kedro run --params "ingestion.source=local,ingestion.local_path=/path/to/gtzan"` '
+            "or use ingestion.source=download (see README)."
+        )
+    rows = [_describe_clip(path, folder, raw_clip_headers[path]) for path in audio_paths]
+    table = pd.DataFrame(rows, columns=TRACK_TABLE_COLUMNS)
+    _mark_duplicates(table)
+    for row in table[table["status"] != "ok"].itertuples():
+        logger.warning("Left out '%s' (%s): %s", row.path, row.status, row.problem)
+    usable = int((table["status"] == "ok").sum())
+    logger.info(
+        "Track table: %d usable clips of %d audio files in 'data/01_raw/%s' (%d left out).",
+        usable,
+        len(table),
+        folder,
+        len(table) - usable,
+    )
+    if usable == 0:
+        raise InputError(
+            f"None of the {len(table)} audio files in 'data/01_raw/{folder}' is usable; "
+            "the warnings above say why for each file."
+        )
+    return table
+
+
+def _describe_clip(
+    path: str, folder: str, load_header: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """Return one track-table row for the clip at ``path``."""
+    relative = PurePosixPath(path).relative_to(folder)
+    genre = relative.parts[0] if len(relative.parts) > 1 else ""
+    row = {
+        "track_id": relative.stem,
+        "genre": genre,
+        "label": label_of(genre) if genre in GENRES else -1,
+        "path": path,
+        "duration_s": np.nan,
+        "sample_rate": 0,
+        "channels": 0,
+        "status": "ok",
+        "problem": "",
+    }
+    if genre not in GENRES:
+        row["status"] = "unknown_genre"
+        row["problem"] = (
+            f"folder {genre or '(none)'!r} is not a GTZAN genre ({', '.join(GENRES)}); "
+            "move the file into its genre's folder or delete it"
+        )
+        return row
+    try:
+        header = load_header()
+    except DatasetError as error:
+        row["status"] = "unreadable"
+        row["problem"] = str(error)
+        return row
+    row.update(
+        duration_s=header["duration_s"],
+        sample_rate=header["sample_rate"],
+        channels=header["channels"],
+    )
+    if header["frames"] == 0:
+        row["status"] = "empty"
+        row["problem"] = "the file holds no samples; re-export it or delete it"
+    return row
+
+
+def _mark_duplicates(table: pd.DataFrame) -> None:
+    """Mark every usable row whose track id was already taken by an earlier file."""
+    usable = table["status"] == "ok"
+    duplicated = usable & table["track_id"].where(usable).duplicated(keep="first")
+    table.loc[duplicated, "status"] = "duplicate"
+    table.loc[duplicated, "problem"] = (
+        "another file already has this track id (file name); rename one of them"
+    )
+
+
+def count_tracks_per_genre(track_table: pd.DataFrame) -> pd.DataFrame:
+    """Count usable tracks, their share and total minutes per genre, all ten genres listed."""
+    usable = track_table[track_table["status"] == "ok"]
+    grouped = usable.groupby("genre").agg(
+        tracks=("track_id", "size"), seconds=("duration_s", "sum")
+    )
+    distribution = grouped.reindex(list(GENRES), fill_value=0).rename_axis("genre").reset_index()
+    distribution.insert(1, "label", range(len(GENRES)))
+    distribution["share"] = (distribution["tracks"] / max(len(usable), 1)).round(4)
+    distribution["minutes"] = (distribution.pop("seconds") / 60).round(2)
+    left_out = track_table[track_table["status"] != "ok"].groupby("genre").size()
+    distribution["left_out"] = distribution["genre"].map(left_out).fillna(0).astype(int)
+    return distribution
+
+
+def plot_class_distribution(class_distribution: pd.DataFrame) -> Figure:
+    """Draw the number of usable tracks per genre as a labelled bar chart."""
+    figure, axes = plt.subplots(figsize=(9, 4))
+    bars = axes.bar(class_distribution["genre"], class_distribution["tracks"], color="tab:blue")
+    axes.bar_label(bars)
+    axes.set_xlabel("genre")
+    axes.set_ylabel("tracks")
+    axes.set_title(f"Class distribution ({int(class_distribution['tracks'].sum())} tracks)")
+    axes.tick_params(axis="x", rotation=30)
+    figure.tight_layout()
+    return figure
+
+
+def plot_genre_examples(
+    track_table: pd.DataFrame,
+    raw_clips: dict[str, Callable[[], np.ndarray]],
+    example_figures: dict[str, Any],
+) -> dict[str, Figure]:
+    """Draw waveform, spectrogram and mel-spectrogram of the first usable clip of each genre."""
+    usable = track_table[track_table["status"] == "ok"]
+    figures: dict[str, Figure] = {}
+    for genre, tracks in usable.groupby("genre", sort=False):
+        track = tracks.sort_values("track_id").iloc[0]
+        samples = raw_clips[track["path"]]()
+        title = f"{genre}: {PurePosixPath(track['path']).name}"
+        for kind, draw in _EXAMPLE_PLOTS.items():
+            figure, axes = plt.subplots(figsize=(10, 4))
+            draw(axes, samples, example_figures)
+            axes.set_title(f"{title} ({kind})")
+            figure.tight_layout()
+            figures[f"{genre}/{track['track_id']}-{kind}.png"] = figure
+    return figures
+
+
+def _draw_waveform(axes: Any, samples: np.ndarray, params: dict[str, Any]) -> None:
+    """Draw the waveform against time."""
+    librosa.display.waveshow(samples, sr=params["sample_rate"], ax=axes)
+    axes.set_ylabel("amplitude")
+
+
+def _draw_spectrogram(axes: Any, samples: np.ndarray, params: dict[str, Any]) -> None:
+    """Draw the linear-frequency STFT magnitude in dB on a log frequency axis."""
+    stft = np.abs(librosa.stft(samples, n_fft=params["n_fft"], hop_length=params["hop_length"]))
+    image = librosa.display.specshow(
+        librosa.amplitude_to_db(stft, ref=np.max),
+        sr=params["sample_rate"],
+        hop_length=params["hop_length"],
+        x_axis="time",
+        y_axis="log",
+        ax=axes,
+    )
+    axes.figure.colorbar(image, ax=axes, format="%+2.0f dB")
+
+
+def _draw_mel_spectrogram(axes: Any, samples: np.ndarray, params: dict[str, Any]) -> None:
+    """Draw the mel spectrogram in dB."""
+    mel = librosa.feature.melspectrogram(
+        y=samples,
+        sr=params["sample_rate"],
+        n_fft=params["n_fft"],
+        hop_length=params["hop_length"],
+        n_mels=params["n_mels"],
+    )
+    image = librosa.display.specshow(
+        librosa.power_to_db(mel, ref=np.max),
+        sr=params["sample_rate"],
+        hop_length=params["hop_length"],
+        x_axis="time",
+        y_axis="mel",
+        ax=axes,
+    )
+    axes.figure.colorbar(image, ax=axes, format="%+2.0f dB")
+
+
+_EXAMPLE_PLOTS = {
+    "waveform": _draw_waveform,
+    "spectrogram": _draw_spectrogram,
+    "mel_spectrogram": _draw_mel_spectrogram,
+}

@@ -1,0 +1,75 @@
+"""Shared fixtures: tiny real WAV clips in GTZAN's layout and a throw-away project copy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+# Kedro telemetry would try the network: tests never send anything.
+os.environ["KEDRO_DISABLE_TELEMETRY"] = "true"
+os.environ["DO_NOT_TRACK"] = "1"
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_RATE = 22050
+
+
+def tone(frequency: float, seconds: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Return a quiet sine tone as float32 samples."""
+    time = np.arange(int(seconds * sample_rate)) / sample_rate
+    return (0.3 * np.sin(2 * np.pi * frequency * time)).astype(np.float32)
+
+
+@pytest.fixture
+def write_clip() -> Callable[..., Path]:
+    """Write a real audio file (any format soundfile knows) and return its path."""
+
+    def write(
+        path: Path,
+        samples: np.ndarray,
+        sample_rate: int = SAMPLE_RATE,
+        audio_format: str | None = None,
+    ) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, samples, sample_rate, subtype="PCM_16", format=audio_format)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def raw_folder(tmp_path: Path, write_clip: Callable[..., Path]) -> Path:
+    """A raw layer with 2 s clips of three genres under ``generated/`` (GTZAN layout)."""
+    root = tmp_path / "01_raw"
+    for label, genre in enumerate(["blues", "classical", "disco"]):
+        for index in range(4):
+            write_clip(
+                root / "generated" / genre / f"{genre}.{index:05d}.wav",
+                tone(220.0 * (label + 1) + 10 * index, seconds=2.0),
+            )
+    return root
+
+
+def copy_project(source: Path, destination: Path) -> Path:
+    """Copy the project's configuration into ``destination/project`` with empty data layers."""
+    project = destination / "project"
+    project.mkdir()
+    shutil.copytree(source / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
+    (project / "conf" / "local").mkdir()
+    for name in ("pyproject.toml", ".telemetry"):
+        shutil.copy(source / name, project / name)
+    for layer in (source / "data").iterdir():
+        if layer.is_dir():
+            (project / "data" / layer.name).mkdir(parents=True)
+    return project
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of the project's configuration with empty data layers, for real sessions."""
+    return copy_project(PROJECT_ROOT, tmp_path)

@@ -1,0 +1,141 @@
+"""Ingestion nodes on tiny real WAV folders, including every kind of bad input."""
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gtzan_kedro.datasets import AudioDataset, AudioMetadataDataset, ClipFolderDataset
+from gtzan_kedro.errors import InputError
+from gtzan_kedro.genres import GENRES
+from gtzan_kedro.pipelines.ingestion.nodes import (
+    acquire_clips,
+    build_track_table,
+    count_tracks_per_genre,
+    plot_class_distribution,
+    plot_genre_examples,
+)
+from tests.conftest import tone
+
+GENERATED = {"source": "generated"}
+FIGURE_PARAMS = {"sample_rate": 22050, "n_fft": 512, "hop_length": 256, "n_mels": 32}
+
+
+def folder_partitions(root: Path) -> tuple[dict, dict]:
+    """Load the raw folder as the catalog's raw_clips and raw_clip_headers do."""
+    clips = ClipFolderDataset(path=str(root), dataset={"type": AudioDataset, "sample_rate": 22050})
+    headers = ClipFolderDataset(path=str(root), dataset={"type": AudioMetadataDataset})
+    return clips.load(), headers.load()
+
+
+def track_table_of(root: Path) -> pd.DataFrame:
+    """Build the track table of a raw folder with the generated source active."""
+    return build_track_table(*folder_partitions(root), GENERATED)
+
+
+def test_track_table_lists_genre_label_and_format(raw_folder: Path):
+    table = track_table_of(raw_folder)
+
+    assert len(table) == 12
+    assert set(table["status"]) == {"ok"}
+    row = table.set_index("track_id").loc["disco.00002"]
+    assert row["genre"] == "disco"
+    assert row["label"] == GENRES.index("disco")
+    assert row["path"] == "generated/disco/disco.00002.wav"
+    assert (row["sample_rate"], row["channels"]) == (22050, 1)
+    assert row["duration_s"] == pytest.approx(2.0)
+
+
+def test_unreadable_and_empty_files_are_listed_not_dropped(raw_folder: Path, caplog):
+    (raw_folder / "generated" / "blues" / "blues.00054.wav").write_bytes(b"garbage" * 50)
+    (raw_folder / "generated" / "blues" / "blues.00055.wav").touch()
+
+    with caplog.at_level(logging.WARNING):
+        table = track_table_of(raw_folder).set_index("track_id")
+
+    assert table.loc["blues.00054", "status"] == "unreadable"
+    assert table.loc["blues.00055", "status"] == "unreadable"
+    assert "empty" in table.loc["blues.00055", "problem"]
+    assert "blues.00054.wav" in caplog.text and "blues.00055.wav" in caplog.text
+    assert (table["status"] == "ok").sum() == 12
+
+
+def test_folder_that_is_not_a_genre_is_rejected_with_advice(raw_folder: Path, write_clip):
+    write_clip(raw_folder / "generated" / "polka" / "polka.00000.wav", tone(100.0, 1.0))
+
+    table = track_table_of(raw_folder).set_index("track_id")
+
+    assert table.loc["polka.00000", "status"] == "unknown_genre"
+    assert "'polka' is not a GTZAN genre" in table.loc["polka.00000", "problem"]
+    assert table.loc["polka.00000", "label"] == -1
+
+
+def test_files_that_are_not_audio_are_ignored(raw_folder: Path):
+    (raw_folder / "generated" / "README.txt").write_text("not a clip")
+
+    assert "README" not in set(track_table_of(raw_folder)["track_id"])
+
+
+def test_clips_of_another_source_are_not_mixed_in(raw_folder: Path, write_clip):
+    write_clip(raw_folder / "gtzan" / "rock" / "rock.00000.wav", tone(100.0, 1.0))
+
+    assert "rock" not in set(track_table_of(raw_folder)["genre"])
+
+
+def test_empty_raw_folder_says_how_to_get_data(tmp_path: Path):
+    with pytest.raises(InputError, match=r"data/01_raw/generated.*ingestion\.source=local"):
+        track_table_of(tmp_path / "nothing_here")
+
+
+def test_unknown_source_names_the_parameter():
+    with pytest.raises(InputError, match=r"ingestion\.source='kaggle'.*generated, local, download"):
+        acquire_clips({"source": "kaggle"}, seed=1)
+
+
+def test_generated_clips_land_in_their_own_folder():
+    clips = acquire_clips(
+        {"source": "generated", "generator": {"clips_per_genre": 2, "clip_seconds": 1.0, "sample_rate": 22050}},
+        seed=7,
+    )
+
+    assert len(clips) == 20
+    assert "generated/blues/blues.00000.wav" in clips
+    assert all(partition.startswith("generated/") for partition in clips)
+
+
+def test_class_distribution_counts_every_genre(raw_folder: Path):
+    (raw_folder / "generated" / "blues" / "blues.00054.wav").write_bytes(b"garbage" * 50)
+
+    distribution = count_tracks_per_genre(track_table_of(raw_folder)).set_index("genre")
+
+    assert list(distribution.index) == list(GENRES)
+    assert distribution.loc["blues", "tracks"] == 4
+    assert distribution.loc["blues", "left_out"] == 1
+    assert distribution.loc["rock", "tracks"] == 0
+    assert distribution["share"].sum() == pytest.approx(1.0)
+    assert distribution.loc["disco", "minutes"] == pytest.approx(4 * 2.0 / 60, abs=0.01)
+
+
+def test_class_distribution_chart_shows_counts(raw_folder: Path):
+    figure = plot_class_distribution(count_tracks_per_genre(track_table_of(raw_folder)))
+
+    axes = figure.axes[0]
+    heights = [bar.get_height() for bar in axes.patches]
+    assert heights[:4] == [4, 4, 0, 4]
+    assert "12 tracks" in axes.get_title()
+
+
+def test_genre_examples_draw_three_titled_figures_per_genre(raw_folder: Path):
+    clips, headers = folder_partitions(raw_folder)
+    table = build_track_table(clips, headers, GENERATED)
+
+    figures = plot_genre_examples(table, clips, FIGURE_PARAMS)
+
+    assert sorted(figures) == sorted(
+        f"{genre}/{genre}.00000-{kind}.png"
+        for genre in ("blues", "classical", "disco")
+        for kind in ("waveform", "spectrogram", "mel_spectrogram")
+    )
+    title = figures["classical/classical.00000-mel_spectrogram.png"].axes[0].get_title()
+    assert "classical" in title and "classical.00000.wav" in title
