@@ -63,6 +63,13 @@ def copy_project(source: Path, destination: Path) -> Path:
     (project / "conf" / "local").mkdir()
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy(source / name, project / name)
+    # Each copy tracks into its own MLflow store, never the developer's mlflow.db.
+    mlflow_config = project / "conf" / "base" / "mlflow.yml"
+    mlflow_config.write_text(
+        mlflow_config.read_text().replace("sqlite:///mlflow.db", f"sqlite:///{project}/mlflow.db")
+    )
+    # The package itself is installed; Kedro only checks that the source folder exists.
+    (project / "src").mkdir()
     for layer in (source / "data").iterdir():
         if layer.is_dir():
             (project / "data" / layer.name).mkdir(parents=True)

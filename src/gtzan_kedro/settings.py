@@ -2,8 +2,21 @@
 
 from kedro.config import OmegaConfigLoader
 
+from gtzan_kedro.hooks import RunNameHook
+from gtzan_kedro.output_log import OutputLogHook
+from gtzan_kedro.viz_offline import keep_kedro_viz_offline
+
+# kedro-mlflow registers its own hook as a plugin; RunNameHook names its runs and
+# OutputLogHook logs where each dataset a run writes ends up.
+HOOKS = (RunNameHook(), OutputLogHook())
+
+# In `kedro viz`'s server process: no update check against PyPI (see viz_offline.py).
+keep_kedro_viz_offline()
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # An environment (conf/local, conf/gtzan) overrides single keys, not whole top-level blocks.
+    "merge_strategy": {"parameters": "soft"},
 }

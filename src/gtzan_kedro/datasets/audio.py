@@ -58,14 +58,7 @@ class AudioDataset(AbstractDataset[np.ndarray | bytes, np.ndarray]):
     def load(self) -> np.ndarray:
         """Decode the file to float32 samples, mono and resampled as configured."""
         encoded = _read_bytes(self._filesystem, self._path, self._filepath)
-        samples, native_rate = _decode(encoded, self._filepath)
-        if self._mono:
-            samples = samples.mean(axis=1)
-        else:
-            samples = samples.T
-        if self._sample_rate and native_rate != self._sample_rate:
-            samples = librosa.resample(samples, orig_sr=native_rate, target_sr=self._sample_rate)
-        return np.ascontiguousarray(samples, dtype=np.float32)
+        return decode_audio(encoded, self._filepath, self._sample_rate, mono=self._mono)
 
     def save(self, data: np.ndarray | bytes) -> None:
         """Write samples as PCM audio, or encoded ``bytes`` unchanged, atomically."""
@@ -148,6 +141,23 @@ class AudioMetadataDataset(AbstractDataset[None, dict[str, Any]]):
         return {"filepath": self._filepath}
 
 
+def decode_audio(
+    encoded: bytes, name: str, sample_rate: int | None, *, mono: bool = True
+) -> np.ndarray:
+    """Decode an encoded file to float32 samples, mono and resampled like every loaded clip.
+
+    Shared by ``AudioDataset`` and the serving pipeline, which receives files as bytes.
+    Raises ``DatasetError`` naming ``name`` when the bytes are empty or not audio.
+    """
+    if not encoded:
+        raise DatasetError(f"Audio file '{name}' is empty (0 bytes): {_HOW_TO_FIX}.")
+    samples, native_rate = _decode(encoded, name)
+    samples = samples.mean(axis=1) if mono else samples.T
+    if sample_rate and native_rate != sample_rate:
+        samples = librosa.resample(samples, orig_sr=native_rate, target_sr=sample_rate)
+    return np.ascontiguousarray(samples, dtype=np.float32)
+
+
 def _read_bytes(filesystem: Any, path: str, filepath: str) -> bytes:
     """Read a whole file, turning a missing or empty one into a clear ``DatasetError``."""
     try:
@@ -168,10 +178,10 @@ def _decode(encoded: bytes, filepath: str) -> tuple[np.ndarray, int]:
         try:
             # audioread (ffmpeg, gstreamer ...) covers what libsndfile cannot read.
             samples, rate = librosa.load(io.BytesIO(encoded), sr=None, mono=False)
-        except Exception as fallback_error:  # noqa: BLE001 - any decoder failure means unreadable
+        except Exception:  # noqa: BLE001 - any decoder failure means unreadable
+            reason = getattr(soundfile_error, "error_string", None) or str(soundfile_error)
             raise DatasetError(
-                f"Cannot decode audio file '{filepath}' ({soundfile_error}; {fallback_error}): "
-                f"{_HOW_TO_FIX}."
+                f"Cannot decode audio file '{filepath}' ({reason.rstrip('.')}): {_HOW_TO_FIX}."
             ) from None
         samples = np.atleast_2d(samples).T.astype(np.float32)
     if samples.shape[0] == 0:

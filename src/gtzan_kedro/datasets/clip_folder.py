@@ -46,5 +46,7 @@ class ClipFolderDataset(PartitionedDataset):
             len(data) - len(missing),
             len(missing),
         )
-        for partition_id in tqdm(sorted(missing), desc="Writing clips", unit="clip", delay=2):
+        # disable=None: no bar when the output is not a terminal (logs, CI).
+        progress = tqdm(sorted(missing), desc="Writing clips", unit="clip", delay=2, disable=None)
+        for partition_id in progress:
             super().save({partition_id: missing[partition_id]})

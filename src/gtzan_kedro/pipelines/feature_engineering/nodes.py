@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -13,10 +15,18 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.pipelines.feature_engineering.splits import (
+    artist_filtered_lists,
+    assign_listed_splits,
+)
 
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "validation", "test")
+SPLIT_STRATEGIES = ("stratified", "artist_filtered")
+# Part of every log-mel fingerprint: bump it when log_mel_spectrogram computes differently,
+# so that arrays cached by the old code are recomputed.
+LOG_MEL_VERSION = 1
 
 
 def log_mel_spectrogram(samples: np.ndarray, log_mel: dict[str, Any]) -> np.ndarray:
@@ -62,9 +72,17 @@ def min_clip_seconds(feature_engineering: dict[str, Any]) -> float:
 def split_tracks(
     track_table: pd.DataFrame, feature_engineering: dict[str, Any], seed: int
 ) -> pd.DataFrame:
-    """Assign every usable track to train, validation or test, stratified by genre."""
+    """Assign every usable track to train, validation or test, by the configured strategy."""
     tracks = _long_enough_tracks(track_table, feature_engineering)
     split = feature_engineering["split"]
+    strategy = split.get("strategy", "stratified")
+    if strategy == "artist_filtered":
+        return _split_table(assign_listed_splits(tracks, artist_filtered_lists()), "artist")
+    if strategy != "stratified":
+        raise InputError(
+            f"Unknown parameter value feature_engineering.split.strategy={strategy!r}: use one "
+            f"of {', '.join(SPLIT_STRATEGIES)}."
+        )
     fractions = {"validation": split["validation_size"], "test": split["test_size"]}
     for name, fraction in fractions.items():
         if not 0 <= fraction < 1:
@@ -85,9 +103,15 @@ def split_tracks(
         labels += ["train"] * (len(group) - len(labels))
         assignments.append(pd.Series(labels, index=order))
     tracks["split"] = pd.concat(assignments).reindex(tracks["track_id"]).to_numpy()
+    return _split_table(tracks, "track and genre")
+
+
+def _split_table(tracks: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Log the split sizes and return the split table's columns in a stable order."""
     logger.info(
-        "Split %d tracks by track and genre: %s.",
+        "Split %d tracks by %s: %s.",
         len(tracks),
+        by,
         ", ".join(f"{name} {int((tracks['split'] == name).sum())}" for name in SPLITS),
     )
     columns = ["track_id", "genre", "label", "path", "duration_s", "split"]
@@ -135,20 +159,53 @@ def _split_sizes(n_tracks: int, fractions: dict[str, float], genre: str) -> tupl
     return n_test, n_validation
 
 
+def log_mel_fingerprint(path: str, stat: dict[str, Any], log_mel: dict[str, Any]) -> str:
+    """Return what a track's log-mel depends on, hashed: its raw file and the parameters."""
+    source = {"path": path, **stat, "log_mel": log_mel, "version": LOG_MEL_VERSION}
+    return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
+
+
 def extract_log_mels(
     raw_clips: dict[str, Callable[[], np.ndarray]],
+    raw_clip_stats: dict[str, Callable[[], dict[str, Any]]],
+    log_mel_fingerprints: dict[str, str],
     track_splits: pd.DataFrame,
     feature_engineering: dict[str, Any],
-) -> dict[str, np.ndarray]:
-    """Decode each split track and compute its log-mel spectrogram, in parallel over tracks."""
+) -> dict[str, dict[str, Any]]:
+    """Compute, in parallel, the log-mel of each split track whose cached one is stale."""
     log_mel = feature_engineering["log_mel"]
-    loaders = [raw_clips[path] for path in track_splits["path"]]
+    paths = dict(zip(track_splits["track_id"], track_splits["path"], strict=True))
+    fingerprints = {
+        track_id: log_mel_fingerprint(path, raw_clip_stats[path](), log_mel)
+        for track_id, path in paths.items()
+    }
+    stale = [
+        track_id
+        for track_id, fingerprint in fingerprints.items()
+        if feature_engineering["recompute_log_mels"]
+        or log_mel_fingerprints.get(track_id) != fingerprint
+    ]
+    logger.info(
+        "Log-mel spectrograms: %d to compute, %d reused (raw file and log_mel parameters "
+        "unchanged; feature_engineering.recompute_log_mels=true recomputes them).",
+        len(stale),
+        len(fingerprints) - len(stale),
+    )
+    loaders = [raw_clips[paths[track_id]] for track_id in stale]
     parallel = joblib.Parallel(n_jobs=feature_engineering["n_jobs"], return_as="generator")
     spectrograms = parallel(joblib.delayed(_load_log_mel)(load, log_mel) for load in loaders)
     progress = tqdm(
-        spectrograms, total=len(loaders), desc="Log-mel spectrograms", unit="track", delay=2
+        spectrograms,
+        total=len(loaders),
+        desc="Log-mel spectrograms",
+        unit="track",
+        delay=2,
+        disable=None,  # no bar when the output is not a terminal (logs, CI)
     )
-    return dict(zip(track_splits["track_id"], progress, strict=True))
+    return {
+        track_id: {"fingerprint": fingerprints[track_id], "features": spectrogram}
+        for track_id, spectrogram in zip(stale, progress, strict=True)
+    }
 
 
 def _load_log_mel(load: Callable[[], np.ndarray], log_mel: dict[str, Any]) -> np.ndarray:

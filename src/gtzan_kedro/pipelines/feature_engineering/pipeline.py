@@ -41,7 +41,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 extract_log_mels,
-                inputs=["raw_clips", "track_splits", "params:feature_engineering"],
+                inputs=[
+                    "raw_clips",
+                    "raw_clip_stats",
+                    "log_mel_fingerprints",
+                    "track_splits",
+                    "params:feature_engineering",
+                ],
                 outputs="log_mel_spectrograms",
                 name="extract_log_mels",
             ),

@@ -17,7 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 acquire_clips,
-                inputs=["params:ingestion", "params:seed"],
+                inputs=["params:ingestion", "params:seed", "gtzan_downloads"],
                 outputs="raw_clips",
                 name="acquire_clips",
             ),

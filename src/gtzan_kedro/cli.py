@@ -1,0 +1,41 @@
+"""Project commands, merged by Kedro into its CLI: ``kedro test`` and ``kedro viz graph``.
+
+See https://docs.kedro.org/en/stable/extend/common_use_cases/ (add or modify CLI commands).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from kedro.framework.cli.utils import CONTEXT_SETTINGS
+from kedro_viz.launchers.cli.main import viz as kedro_viz_group
+
+from gtzan_kedro.viz_offline import keep_kedro_viz_offline
+
+
+@click.group(context_settings=CONTEXT_SETTINGS, name="gtzan-kedro")
+def cli() -> None:
+    """Commands of the gtzan-kedro project."""
+
+
+@cli.command(
+    context_settings={**CONTEXT_SETTINGS, "ignore_unknown_options": True},
+)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def test(metadata: Any, pytest_args: tuple[str, ...]) -> None:
+    """Run the test suite with pytest; arguments go to pytest (kedro test -k ingestion -x)."""
+    project_path = Path(getattr(metadata, "project_path", None) or Path.cwd())
+    command = [sys.executable, "-m", "pytest", *pytest_args]
+    sys.exit(subprocess.run(command, cwd=project_path, check=False).returncode)
+
+
+# kedro-viz registers ``viz`` as a global command, which Kedro resolves before any project
+# command, so ``graph`` joins kedro-viz's own group (listed by ``kedro viz --help``) rather than
+# a project group of the same name. Kedro imports this module before it runs any command.
+kedro_viz_group.lazy_subcommands.setdefault("graph", "gtzan_kedro.viz_graph.graph")
+keep_kedro_viz_offline()

@@ -1,0 +1,1 @@
+"""Where raw clips come from: the embedded generator and real GTZAN copies."""

@@ -1,0 +1,148 @@
+"""Log-mels are cached per track: unchanged raw files and parameters are not decoded again."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kedro.io import DatasetError
+
+from gtzan_kedro.datasets import (
+    AudioDataset,
+    ClipFolderDataset,
+    FeatureCacheDataset,
+    FeatureFingerprintsDataset,
+    FileStatDataset,
+    NumpyArrayDataset,
+)
+from gtzan_kedro.pipelines.feature_engineering.nodes import (
+    extract_log_mels,
+    log_mel_spectrogram,
+    split_tracks,
+)
+from gtzan_kedro.pipelines.ingestion.nodes import build_track_table
+
+PARAMS = {
+    "split": {"validation_size": 0.25, "test_size": 0.25},
+    "log_mel": {"sample_rate": 22050, "n_fft": 512, "hop_length": 256, "n_mels": 16},
+    "sequences": {"frames": 8, "hop": 4},
+    "n_jobs": 1,
+    "recompute_log_mels": False,
+}
+
+
+class Catalog:
+    """The datasets extract_log_mels reads and writes, as the catalog configures them."""
+
+    def __init__(self, raw: Path, features: Path) -> None:
+        self.raw = raw
+        self.features_path = features
+        self.features = FeatureCacheDataset(
+            path=str(features), filename_suffix=".npy", dataset={"type": NumpyArrayDataset}
+        )
+        self.fingerprints = FeatureFingerprintsDataset(path=str(features), filename_suffix=".npy")
+
+    def folder(self, dataset: dict) -> dict:
+        return ClipFolderDataset(path=str(self.raw), dataset=dataset).load()
+
+    def run(self, splits, params=PARAMS, raw_clips=None) -> dict:
+        """Run the node on the current files and save its output; return what it computed."""
+        computed = extract_log_mels(
+            raw_clips or self.folder({"type": AudioDataset, "sample_rate": 22050}),
+            self.folder({"type": FileStatDataset}),
+            self.fingerprints.load(),
+            splits,
+            params,
+        )
+        self.features.save(computed)
+        return computed
+
+
+@pytest.fixture
+def catalog(raw_folder: Path, tmp_path: Path) -> Catalog:
+    return Catalog(raw_folder, tmp_path / "04_feature" / "log_mel_spectrograms")
+
+
+@pytest.fixture
+def splits(catalog: Catalog):
+    clips = catalog.folder({"type": AudioDataset, "sample_rate": 22050})
+    headers = catalog.folder({"type": "gtzan_kedro.datasets.AudioMetadataDataset"})
+    return split_tracks(build_track_table(clips, headers, {"source": "generated"}), PARAMS, 1)
+
+
+def never_decoded(splits) -> dict:
+    """Raw clips that fail the test if any of them is decoded."""
+
+    def fail() -> None:
+        raise AssertionError("a clip was decoded although its log-mel was cached")
+
+    return dict.fromkeys(splits["path"], fail)
+
+
+def test_first_run_computes_every_track_and_records_fingerprints(catalog, splits):
+    computed = catalog.run(splits)
+
+    assert sorted(computed) == sorted(splits["track_id"])
+    assert sorted(catalog.fingerprints.load()) == sorted(splits["track_id"])
+    stored = catalog.features.load()
+    track = splits.iloc[0]
+    samples = AudioDataset(filepath=str(catalog.raw / track["path"])).load()
+    np.testing.assert_allclose(
+        stored[track["track_id"]](), log_mel_spectrogram(samples, PARAMS["log_mel"]), rtol=1e-5
+    )
+
+
+def test_second_run_on_unchanged_files_decodes_nothing(catalog, splits):
+    catalog.run(splits)
+
+    assert catalog.run(splits, raw_clips=never_decoded(splits)) == {}
+    assert len(catalog.features.load()) == len(splits)
+
+
+def test_changed_raw_file_is_recomputed_alone(catalog, splits):
+    catalog.run(splits)
+    changed = splits.iloc[3]
+    raw_file = catalog.raw / changed["path"]
+    os.utime(raw_file, ns=(raw_file.stat().st_atime_ns, raw_file.stat().st_mtime_ns + 10**9))
+
+    assert list(catalog.run(splits)) == [changed["track_id"]]
+
+
+def test_changed_log_mel_parameters_recompute_every_track(catalog, splits):
+    catalog.run(splits)
+    params = {**PARAMS, "log_mel": {**PARAMS["log_mel"], "n_mels": 8}}
+
+    computed = catalog.run(splits, params)
+
+    assert len(computed) == len(splits)
+    assert next(iter(catalog.features.load().values()))().shape[1] == 8
+
+
+def test_recompute_parameter_forces_every_track(catalog, splits):
+    catalog.run(splits)
+
+    assert len(catalog.run(splits, {**PARAMS, "recompute_log_mels": True})) == len(splits)
+
+
+def test_deleted_feature_file_is_not_vouched_for(catalog, splits):
+    catalog.run(splits)
+    track_id = splits.iloc[0]["track_id"]
+    (catalog.features_path / f"{track_id}.npy").unlink()
+
+    assert track_id not in catalog.fingerprints.load()
+    assert list(catalog.run(splits)) == [track_id]
+
+
+def test_failed_rewrite_leaves_no_fingerprint_vouching_for_the_file(catalog, splits):
+    catalog.run(splits)
+    track_id = splits.iloc[0]["track_id"]
+
+    class Unsaveable:
+        def __array__(self, *args, **kwargs):
+            raise OSError("disk full")
+
+    with pytest.raises(DatasetError):
+        catalog.features.save({track_id: {"fingerprint": "new", "features": Unsaveable()}})
+
+    assert track_id not in catalog.fingerprints.load()
+    assert len(catalog.fingerprints.load()) == len(splits) - 1
