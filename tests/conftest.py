@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import absl.logging
+import mlflow
 import numpy as np
 import pytest
 import soundfile as sf
@@ -15,8 +18,27 @@ import soundfile as sf
 os.environ["KEDRO_DISABLE_TELEMETRY"] = "true"
 os.environ["DO_NOT_TRACK"] = "1"
 
+# TensorFlow's absl handler keeps the stream that was sys.stderr when it was created (pytest's
+# capture), and Kedro's logging set-up closes every existing handler with its stream: pointed
+# at the real stderr, which absl never closes, the capture survives Kedro's set-up.
+absl.logging.get_absl_handler().python_handler.stream = sys.__stderr__
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_RATE = 22050
+
+
+@pytest.fixture(autouse=True)
+def no_mlflow_run_left_active():
+    """End any MLflow run a test's in-process Kedro session left active.
+
+    kedro-mlflow's hook is one object per process: a session whose pipeline has tracking
+    disabled (``inference``) reopens the previous session's run and never closes it. In a
+    `kedro run` process that cannot happen (one session); in the test process it would make
+    every later session log into that old run.
+    """
+    yield
+    while mlflow.active_run():
+        mlflow.end_run()
 
 
 def tone(frequency: float, seconds: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -56,7 +56,10 @@ def test_reports_are_written_to_the_reporting_layer(featurised_project: Path):
     assert list(distribution["genre"]) == list(GENRES)
     assert (distribution["tracks"] == 4).all()
     assert (reporting / "class_distribution.png").stat().st_size > 0
-    figures = sorted(p.relative_to(reporting / "genre_examples").as_posix() for p in (reporting / "genre_examples").rglob("*.png"))
+    figures = sorted(
+        p.relative_to(reporting / "genre_examples").as_posix()
+        for p in (reporting / "genre_examples").rglob("*.png")
+    )
     assert len(figures) == 30
     assert "blues/blues.00000-mel_spectrogram.png" in figures
 

@@ -4,17 +4,30 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kedro.framework.cli.utils import find_run_command
+import click
+from kedro.framework.cli.project import run
+from kedro.framework.cli.utils import CONTEXT_SETTINGS
 from kedro.framework.project import configure_project
+
+from gtzan_kedro.predict import predict
+
+
+@click.group(context_settings=CONTEXT_SETTINGS, name="gtzan-kedro")
+def commands() -> None:
+    """Music-genre classification on GTZAN: run the pipelines, or classify audio files."""
+
+
+# Kedro's own `kedro run`, every option included: `gtzan-kedro run --pipeline training`.
+commands.add_command(run, "run")
+commands.add_command(predict, "predict")
 
 
 def main(*args, **kwargs) -> Any:
-    """Run the project's Kedro ``run`` command."""
-    package_name = Path(__file__).parent.name
-    configure_project(package_name)
+    """Run ``gtzan-kedro <command>``."""
+    configure_project(Path(__file__).parent.name)
+    # In an interactive session, return the command's result instead of exiting.
     kwargs["standalone_mode"] = not hasattr(sys, "ps1")
-    run = find_run_command(package_name)
-    return run(*args, **kwargs)
+    return commands(*args, **kwargs)
 
 
 if __name__ == "__main__":

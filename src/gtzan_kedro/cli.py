@@ -1,4 +1,5 @@
-"""Project commands, merged by Kedro into its CLI: ``kedro test`` and ``kedro viz graph``.
+"""Project commands, merged by Kedro into its CLI: ``kedro test``, ``kedro queue`` and
+``kedro viz graph``.
 
 See https://docs.kedro.org/en/stable/extend/common_use_cases/ (add or modify CLI commands).
 """
@@ -14,6 +15,8 @@ import click
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
 from kedro_viz.launchers.cli.main import viz as kedro_viz_group
 
+from gtzan_kedro.experiments.cli import queue
+from gtzan_kedro.predict import predict
 from gtzan_kedro.viz_offline import keep_kedro_viz_offline
 
 
@@ -32,6 +35,12 @@ def test(metadata: Any, pytest_args: tuple[str, ...]) -> None:
     project_path = Path(getattr(metadata, "project_path", None) or Path.cwd())
     command = [sys.executable, "-m", "pytest", *pytest_args]
     sys.exit(subprocess.run(command, cwd=project_path, check=False).returncode)
+
+
+# `kedro queue run` / `kedro queue status`: experiment queues (gtzan_kedro.experiments).
+cli.add_command(queue)
+# `kedro predict song.mp3`: the same command as `gtzan-kedro predict`.
+cli.add_command(predict)
 
 
 # kedro-viz registers ``viz`` as a global command, which Kedro resolves before any project

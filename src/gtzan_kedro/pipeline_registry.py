@@ -3,21 +3,18 @@
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-from gtzan_kedro.pipelines.inference.pipeline import create_training_pipeline
+from gtzan_kedro.pipelines.training.pipeline import bind_serving_model, training_steps
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register every pipeline under ``pipelines/`` and ``training``; ``__default__`` runs all.
+    """Register every pipeline under ``pipelines/``; ``__default__`` runs all but inference.
 
-    ``training`` (features, models, comparison) and ``__default__`` (ingestion, then the
-    same) also log the MLflow model that serves the chosen architecture. ``inference``
-    classifies given files, so it is left out of ``__default__`` and runs only when asked for.
+    ``__default__`` is ingestion then ``training``: it also logs the MLflow model that
+    serves the chosen architecture. ``inference`` classifies given files, so it runs only
+    when asked for.
     """
     pipelines = find_pipelines(raise_errors=True)
-    training = sum(
-        (pipe for name, pipe in pipelines.items() if name not in ("ingestion", "inference")),
-        start=Pipeline([]),
-    )
-    pipelines["training"] = create_training_pipeline(training)
-    pipelines["__default__"] = create_training_pipeline(pipelines["ingestion"] + training)
+    # Kedro loads only the pipelines a run names; `__default__` is there when it loads all.
+    if "__default__" in pipelines:
+        pipelines["__default__"] = bind_serving_model(pipelines["ingestion"] + training_steps())
     return pipelines

@@ -80,6 +80,14 @@ def graph(
     written = write_graph(data, output, pipeline_name, image_format, expand_namespaces)
     for path in written:
         click.echo(f"Wrote {path}")
+    cycle = layer_cycle(data)
+    if cycle:
+        click.secho(
+            "kedro-viz shows no data layers: they must follow the data, but "
+            + "; ".join(f"{source} -> {target} ({via})" for source, target, via in cycle),
+            fg="yellow",
+            err=True,
+        )
 
 
 def viz_json(
@@ -156,6 +164,31 @@ def visible_graph(data: dict[str, Any], expand_namespaces: bool = False) -> nx.D
         if source != target and source in graph and target in graph and not feeds_back:
             graph.add_edge(source, target)
     return graph
+
+
+def layer_cycle(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Layers that feed back into themselves (kedro-viz then draws none), as edges with an example.
+
+    Each edge is ``(layer, next layer, "input -> node -> output")`` for a node that reads a
+    dataset of one layer and writes one of another; an empty list means the layers can be
+    ordered the way the data flows.
+    """
+    nodes = {node["id"]: node for node in data["nodes"]}
+    successors: dict[str, list[str]] = defaultdict(list)
+    for edge in data["edges"]:
+        successors[edge["source"]].append(edge["target"])
+    layers = nx.DiGraph()
+    for source in nodes.values():
+        for task in successors[source["id"]] if source.get("layer") else []:
+            for target in (nodes[output] for output in successors[task]):
+                if target.get("layer") and target["layer"] != source["layer"]:
+                    via = f"{source['name']} -> {nodes[task]['name']} -> {target['name']}"
+                    layers.add_edge(source["layer"], target["layer"], via=via)
+    try:
+        cycle = nx.find_cycle(layers)
+    except nx.NetworkXNoCycle:
+        return []
+    return [(source, target, layers.edges[source, target]["via"]) for source, target in cycle]
 
 
 def _namespace_owners(tree: dict[str, Any]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -76,10 +77,19 @@ def run_command(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Compl
 
 
 def free_port() -> int:
-    """A TCP port on the loopback interface that nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A TCP port on the loopback interface that nothing listens on, below 49152.
+
+    kedro-viz refuses ports in the ephemeral range (above 49151), where the system's own
+    choice of a free port usually lands.
+    """
+    for port in random.sample(range(20000, 40000), 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("No free TCP port between 20000 and 40000 on 127.0.0.1.")
 
 
 @contextmanager

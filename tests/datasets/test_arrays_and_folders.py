@@ -30,9 +30,7 @@ def test_string_arrays_round_trip_without_pickle(tmp_path: Path):
 
 def clip_folder(path: Path) -> ClipFolderDataset:
     """A clip folder of WAV files like the catalog's ``raw_clips``."""
-    return ClipFolderDataset(
-        path=str(path), dataset={"type": AudioDataset, "sample_rate": 22050}
-    )
+    return ClipFolderDataset(path=str(path), dataset={"type": AudioDataset, "sample_rate": 22050})
 
 
 def test_missing_or_empty_folder_loads_as_no_clips(tmp_path: Path):

@@ -25,7 +25,12 @@ def test_wav_round_trip_writes_16_bit_mono_and_reads_float32(tmp_path: Path):
     AudioDataset(filepath=str(path), sample_rate=SAMPLE_RATE).save(samples)
 
     info = sf.info(path)
-    assert (info.samplerate, info.channels, info.subtype, info.format) == (SAMPLE_RATE, 1, "PCM_16", "WAV")
+    assert (info.samplerate, info.channels, info.subtype, info.format) == (
+        SAMPLE_RATE,
+        1,
+        "PCM_16",
+        "WAV",
+    )
     loaded = AudioDataset(filepath=str(path), sample_rate=SAMPLE_RATE).load()
     assert loaded.dtype == np.float32
     np.testing.assert_allclose(loaded, samples, atol=1 / 2**14)
@@ -97,7 +102,9 @@ def test_write_interrupted_half_way_keeps_the_existing_file(tmp_path: Path):
 
 
 def test_metadata_reads_the_header(tmp_path: Path, write_clip):
-    path = write_clip(tmp_path / "clip.wav", np.zeros((44100, 2), dtype=np.float32), sample_rate=44100)
+    path = write_clip(
+        tmp_path / "clip.wav", np.zeros((44100, 2), dtype=np.float32), sample_rate=44100
+    )
 
     header = AudioMetadataDataset(filepath=str(path)).load()
 

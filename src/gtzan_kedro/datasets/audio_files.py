@@ -51,7 +51,7 @@ class AudioFilesDataset(AbstractDataset[None, dict[str, Callable[[], np.ndarray]
         for entry in self._filepaths:
             paths = _expand(entry)
             if not paths:
-                loaders[entry] = _failing(f"No audio file matches '{entry}'.")
+                loaders[entry] = _failing(f"No audio file in or matching '{entry}'.")
             for path in paths:
                 loaders[path] = _loader(path, self._sample_rate)
         return loaders
@@ -76,7 +76,9 @@ def _expand(entry: str) -> list[str]:
             if file.is_file() and file.suffix.lower() in AUDIO_EXTENSIONS
         )
     if glob.has_magic(entry):
-        return sorted(match for match in glob.glob(str(path), recursive=True) if Path(match).is_file())
+        return sorted(
+            match for match in glob.glob(str(path), recursive=True) if Path(match).is_file()
+        )
     # A missing file is kept: loading it says that it does not exist.
     return [entry]
 
@@ -89,11 +91,12 @@ def _loader(path: str, sample_rate: int) -> Callable[[], np.ndarray]:
         try:
             return dataset.load()
         except DatasetError as error:
-            # Kedro wraps unexpected errors with the dataset's whole description; an
-            # unreadable file (no permission ...) only needs the reason.
-            if isinstance(error.__cause__, OSError):
-                reason = error.__cause__.strerror or error.__cause__
-                raise DatasetError(f"Cannot read '{path}': {reason}.") from None
+            # Kedro wraps unexpected errors in the dataset's whole description; a file that
+            # cannot be read (no permission ...) only needs the reason. A missing one already
+            # has a clear message.
+            cause = error.__cause__
+            if isinstance(cause, OSError) and not isinstance(cause, FileNotFoundError):
+                raise DatasetError(f"Cannot read '{path}': {cause.strerror or cause}.") from None
             raise
 
     return load

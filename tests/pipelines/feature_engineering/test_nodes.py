@@ -26,7 +26,9 @@ PARAMS = {
 }
 
 
-def track_table(tracks_per_genre: int = 10, genres=GENRES[:3], duration_s: float = 2.0) -> pd.DataFrame:
+def track_table(
+    tracks_per_genre: int = 10, genres=GENRES[:3], duration_s: float = 2.0
+) -> pd.DataFrame:
     """A track table of usable clips."""
     rows = [
         {
@@ -63,7 +65,9 @@ def test_split_is_reproducible_with_the_seed_and_changes_without_it():
     other = split_tracks(track_table(), PARAMS, seed=2)
 
     pd.testing.assert_frame_equal(first, again)
-    assert not first["split"].equals(other.set_index("track_id").loc[first["track_id"], "split"].reset_index(drop=True))
+    assert not first["split"].equals(
+        other.set_index("track_id").loc[first["track_id"], "split"].reset_index(drop=True)
+    )
 
 
 def test_rejected_and_too_short_tracks_are_left_out_with_a_log_line(caplog):
@@ -84,7 +88,10 @@ def test_all_clips_too_short_is_an_error_naming_the_parameter():
         split_tracks(track_table(duration_s=0.01), PARAMS, seed=1)
 
 
-@pytest.mark.parametrize("sizes", [{"validation_size": 0.5, "test_size": 0.5}, {"validation_size": -0.1, "test_size": 0.2}])
+@pytest.mark.parametrize(
+    "sizes",
+    [{"validation_size": 0.5, "test_size": 0.5}, {"validation_size": -0.1, "test_size": 0.2}],
+)
 def test_impossible_split_sizes_are_rejected(sizes):
     with pytest.raises(InputError, match="feature_engineering.split"):
         split_tracks(track_table(), {**PARAMS, "split": sizes}, seed=1)
@@ -92,7 +99,11 @@ def test_impossible_split_sizes_are_rejected(sizes):
 
 def test_genre_with_too_few_tracks_is_named():
     with pytest.raises(InputError, match="Genre 'blues' has 1 usable tracks"):
-        split_tracks(track_table(tracks_per_genre=1), {**PARAMS, "split": {"validation_size": 0.5, "test_size": 0.4}}, seed=1)
+        split_tracks(
+            track_table(tracks_per_genre=1),
+            {**PARAMS, "split": {"validation_size": 0.5, "test_size": 0.4}},
+            seed=1,
+        )
 
 
 def test_log_mel_is_time_major_float32_and_peaks_at_the_tone():
@@ -100,7 +111,9 @@ def test_log_mel_is_time_major_float32_and_peaks_at_the_tone():
 
     assert log_mel.dtype == np.float32
     assert log_mel.shape == (1 + 22050 // 256, 16)
-    low_tone_band = log_mel_spectrogram(tone(200.0, seconds=1.0), PARAMS["log_mel"]).mean(axis=0).argmax()
+    low_tone_band = (
+        log_mel_spectrogram(tone(200.0, seconds=1.0), PARAMS["log_mel"]).mean(axis=0).argmax()
+    )
     assert log_mel.mean(axis=0).argmax() > low_tone_band
 
 
@@ -112,7 +125,9 @@ def test_sequence_windows(n_frames, expected):
 
     assert sequence_count(n_frames, 8, 4) == expected == len(sequences)
     if expected:
-        np.testing.assert_array_equal(sequences[-1], log_mel[(expected - 1) * 4 : (expected - 1) * 4 + 8])
+        np.testing.assert_array_equal(
+            sequences[-1], log_mel[(expected - 1) * 4 : (expected - 1) * 4 + 8]
+        )
 
 
 def test_normalisation_is_fitted_on_training_tracks_only():
@@ -134,11 +149,15 @@ def test_sequences_carry_their_track_label_and_id():
     splits = split_tracks(track_table(tracks_per_genre=5), PARAMS, seed=3)
     rng = np.random.default_rng(0)
     lengths = {track_id: 8 + 4 * (i % 3) for i, track_id in enumerate(splits["track_id"])}
-    arrays = {track_id: rng.normal(size=(n, 16)).astype(np.float32) for track_id, n in lengths.items()}
+    arrays = {
+        track_id: rng.normal(size=(n, 16)).astype(np.float32) for track_id, n in lengths.items()
+    }
     spectrograms = {track_id: (lambda a=a: a) for track_id, a in arrays.items()}
     stats = {"mean": [0.0] * 16, "std": [2.0] * 16}
 
-    sequences, labels, track_ids = make_sequences(spectrograms, splits, stats, PARAMS["sequences"], "train")
+    sequences, labels, track_ids = make_sequences(
+        spectrograms, splits, stats, PARAMS["sequences"], "train"
+    )
 
     train = splits[splits["split"] == "train"].set_index("track_id")
     assert sequences.shape == (sum(1 + (lengths[t] - 8) // 4 for t in train.index), 8, 16)

@@ -95,7 +95,10 @@ def test_unknown_source_names_the_parameter():
 
 def test_generated_clips_land_in_their_own_folder():
     clips = acquire_clips(
-        {"source": "generated", "generator": {"clips_per_genre": 2, "clip_seconds": 1.0, "sample_rate": 22050}},
+        {
+            "source": "generated",
+            "generator": {"clips_per_genre": 2, "clip_seconds": 1.0, "sample_rate": 22050},
+        },
         seed=7,
     )
 

@@ -76,7 +76,9 @@ def decode_requests(
 ) -> dict[str, Callable[[], np.ndarray]]:
     """Turn each request row (base64 ``audio``, optional ``name``) into a lazy clip loader."""
     names = (
-        audio_requests["name"] if "name" in audio_requests else pd.Series([None] * len(audio_requests))
+        audio_requests["name"]
+        if "name" in audio_requests
+        else pd.Series([None] * len(audio_requests))
     )
     clips: dict[str, Callable[[], np.ndarray]] = {}
     for index, (name, audio) in enumerate(zip(names, audio_requests["audio"], strict=True)):
@@ -91,14 +93,14 @@ def decode_requests(
 
 def _decode_base64(audio: Any, name: str, sample_rate: int) -> np.ndarray:
     """Decode one request's base64 text into samples, like a file of the same bytes."""
+    if audio is None or (isinstance(audio, float) and np.isnan(audio)):
+        raise InputError("No 'audio': send the file's bytes base64-encoded.")
     if not isinstance(audio, str):
-        raise InputError("Its 'audio' is missing: send the file's bytes base64-encoded.")
+        raise InputError("'audio' is not text: send the file's bytes base64-encoded.")
     try:
         encoded = base64.b64decode(audio, validate=True)
     except (binascii.Error, ValueError):
-        raise InputError(
-            "Its 'audio' is not valid base64: send the file's bytes base64-encoded."
-        ) from None
+        raise InputError("'audio' is not base64: send the file's bytes base64-encoded.") from None
     return decode_audio(encoded, name, sample_rate)
 
 
@@ -110,6 +112,11 @@ def featurise_clips(  # noqa: PLR0917 - Kedro passes one positional input per da
     inference: dict[str, Any],
 ) -> dict[str, Clip]:
     """Decode each clip and cut it into normalised windows; keep the error of any that fails."""
+    if not clips:
+        raise InputError(
+            "No audio file to classify: name them with `gtzan-kedro predict FILE ...` or "
+            '`kedro run --pipeline inference --params "inference.files=<file, folder or pattern>"`.'
+        )
     if len(normalisation_stats["mean"]) != log_mel["n_mels"]:
         raise InputError(
             f"The normalisation statistics are for {len(normalisation_stats['mean'])} mel bands "
@@ -119,7 +126,9 @@ def featurise_clips(  # noqa: PLR0917 - Kedro passes one positional input per da
     featurised = {}
     for name, load in clips.items():
         try:
-            featurised[name] = clip_windows(load(), normalisation_stats, log_mel, sequences, inference)
+            featurised[name] = clip_windows(
+                load(), normalisation_stats, log_mel, sequences, inference
+            )
         except (DatasetError, InputError) as error:
             logger.warning("Cannot classify '%s': %s", name, error)
             featurised[name] = {"error": str(error)}
@@ -144,13 +153,13 @@ def clip_windows(
     seconds = len(samples) / log_mel["sample_rate"]
     if seconds < inference["min_seconds"]:
         raise InputError(
-            f"It lasts {seconds:.2f} s; at least {inference['min_seconds']} s "
+            f"Too short: {seconds:.2f} s, and at least {inference['min_seconds']} s "
             "(inference.min_seconds) are needed."
         )
     peak_db = 20 * np.log10(max(float(np.max(np.abs(samples))), 1e-10))
     if peak_db < inference["silence_db"]:
         raise InputError(
-            f"It is silent: its loudest sample is at {peak_db:.0f} dBFS, below "
+            f"Silent: its loudest sample is at {peak_db:.0f} dBFS, below "
             f"inference.silence_db ({inference['silence_db']} dBFS)."
         )
     windows, padded = sliding_windows(
@@ -177,7 +186,7 @@ def sliding_windows(log_mel: np.ndarray, frames: int, hop: int) -> tuple[np.ndar
 
 
 def classify_clips(
-    featurised: dict[str, Clip], model: Any, model_card: dict[str, Any], top_k: int
+    featurised: dict[str, Clip], model: Any, model_card: dict[str, Any], inference: dict[str, Any]
 ) -> pd.DataFrame:
     """One row per clip: its top genres, every genre's probability, or why it failed."""
     usable = {name: clip for name, clip in featurised.items() if "error" not in clip}
@@ -189,11 +198,13 @@ def classify_clips(
         counts = np.cumsum([len(clip["windows"]) for clip in usable.values()])[:-1]
         per_clip = np.split(predict_probabilities(model, windows), counts)
         probabilities = {name: p.mean(axis=0) for name, p in zip(usable, per_clip, strict=True)}
+    top_k = inference["top_k"]
     rows = [
         _row(name, clip, probabilities.get(name), model_card["architecture"], top_k)
         for name, clip in featurised.items()
     ]
     table = pd.DataFrame(rows, columns=prediction_columns(top_k))
+    table["windows"] = table["windows"].astype("Int64")
     failed = int((table["status"] == "error").sum())
     logger.info(
         "Classified %d of %d clips with '%s'%s.",
@@ -244,6 +255,9 @@ def _row(
     logger.info(
         "'%s': %s.",
         name,
-        ", ".join(f"{row[f'genre_{rank}']} {row[f'probability_{rank}']:.0%}" for rank in range(1, top_k + 1)),
+        ", ".join(
+            f"{row[f'genre_{rank}']} {row[f'probability_{rank}']:.0%}"
+            for rank in range(1, top_k + 1)
+        ),
     )
     return row | {genre: round(float(p), 4) for genre, p in zip(GENRES, probabilities, strict=True)}

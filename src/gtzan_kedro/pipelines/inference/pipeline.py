@@ -1,32 +1,19 @@
-"""Wiring of inference: classify files (``inference``), and the model packaged for serving.
+"""Wiring of inference: classify files, and the pipeline an MLflow model server runs.
 
-- ``inference`` (``kedro run --pipeline inference`` / ``gtzan-kedro predict``) classifies the
-  files in ``audio_files`` with the latest trained model of the chosen architecture.
-- ``create_training_pipeline`` binds a training pipeline to ``create_serving_pipeline`` with
-  kedro-mlflow's ``pipeline_ml_factory``: the run trains every architecture, packages the
-  chosen one as ``serving_model`` and logs one MLflow model (preprocessing + classifier)
-  that answers requests of base64-encoded audio.
+- ``inference`` (``kedro run --pipeline inference``, ``gtzan-kedro predict``) classifies the
+  files of ``audio_files`` with the latest model of the chosen architecture.
+- ``create_serving_pipeline`` classifies the clips of a serving request with
+  ``serving_model``, which ``create_model_selection_pipeline`` packages at the end of
+  training; the ``training`` pipeline binds the two into one MLflow model.
 """
 
 from kedro.pipeline import Node, Pipeline
-from kedro_mlflow.pipeline import pipeline_ml_factory
-from kedro_mlflow.pipeline.pipeline_ml import PipelineML
-from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, Schema
 
 from gtzan_kedro.pipelines.inference.nodes import (
     choose_model,
     classify_clips,
     decode_requests,
     featurise_clips,
-)
-
-# `mlflow models serve -m runs:/<run id>/genre_classifier`
-MLFLOW_MODEL_NAME = "genre_classifier"
-# What a request holds, checked by MLflow before the model runs: one row per clip, its file's
-# bytes base64-encoded, and optionally a name to recognise it by in the answer.
-REQUEST_SIGNATURE = ModelSignature(
-    inputs=Schema([ColSpec("string", "audio"), ColSpec("string", "name", required=False)])
 )
 
 
@@ -48,7 +35,7 @@ def _classification(clips: str, windows: str, model: str, model_card: str, outpu
             ),
             Node(
                 classify_clips,
-                inputs=[windows, model, model_card, "params:inference.top_k"],
+                inputs=[windows, model, model_card, "params:inference"],
                 outputs=output,
                 name=f"classify_{clips}",
             ),
@@ -58,41 +45,41 @@ def _classification(clips: str, windows: str, model: str, model_card: str, outpu
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Classify the given audio files with the chosen architecture's latest model."""
-    return (
-        Pipeline(
-            [
-                Node(
-                    choose_model,
-                    inputs=["architecture_ranking", "trained_models", "params:inference.model"],
-                    outputs=["inference_model", "inference_model_card"],
-                    name="choose_model",
-                )
-            ]
-        )
-        + _classification(
-            "audio_files", "audio_file_windows", "inference_model", "inference_model_card",
-            "genre_predictions",
-        )
+    return Pipeline(
+        [
+            Node(
+                choose_model,
+                inputs=["architecture_ranking", "trained_models", "params:inference.model"],
+                outputs=["inference_model", "inference_model_card"],
+                name="choose_model",
+            )
+        ]
+    ) + _classification(
+        "audio_files",
+        "audio_file_windows",
+        "inference_model",
+        "inference_model_card",
+        "genre_predictions",
     )
 
 
 def create_serving_pipeline() -> Pipeline:
     """Classify the clips of a serving request with the model packaged by training."""
-    return (
-        Pipeline(
-            [
-                Node(
-                    decode_requests,
-                    inputs=["audio_requests", "params:feature_engineering.log_mel"],
-                    outputs="requested_clips",
-                    name="decode_requests",
-                )
-            ]
-        )
-        + _classification(
-            "requested_clips", "requested_clip_windows", "serving_model", "serving_model_card",
-            "genre_probabilities",
-        )
+    return Pipeline(
+        [
+            Node(
+                decode_requests,
+                inputs=["audio_requests", "params:feature_engineering.log_mel"],
+                outputs="requested_clips",
+                name="decode_requests",
+            )
+        ]
+    ) + _classification(
+        "requested_clips",
+        "requested_clip_windows",
+        "serving_model",
+        "serving_model_card",
+        "genre_probabilities",
     )
 
 
@@ -108,14 +95,4 @@ def create_model_selection_pipeline() -> Pipeline:
                 name="choose_serving_model",
             )
         ]
-    )
-
-
-def create_training_pipeline(training: Pipeline) -> PipelineML:
-    """``training`` plus model selection, bound to serving: its run logs the MLflow model."""
-    return pipeline_ml_factory(
-        training=training + create_model_selection_pipeline(),
-        inference=create_serving_pipeline(),
-        input_name="audio_requests",
-        log_model_kwargs={"name": MLFLOW_MODEL_NAME, "signature": REQUEST_SIGNATURE},
     )

@@ -1,0 +1,212 @@
+"""Run a queue: each experiment as its own Kedro session and its own MLflow run.
+
+How the runs are made: the queue creates each experiment's MLflow run itself, tagged and
+linked to the queue's parent run, and makes it the active run before the Kedro session
+starts. kedro-mlflow's hook then logs into that run instead of starting one (its support
+for orchestrators that start the run themselves) and leaves it open, so the queue closes it
+as finished or failed and records the error. Nothing depends on reading back a run id that
+kedro-mlflow chose, and an experiment that fails before its pipeline starts (an invalid
+override, an unknown namespace) still has a run saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from kedro.framework.project import pipelines
+from kedro.framework.session import KedroSession
+from kedro.pipeline import Pipeline
+from mlflow.entities import RunStatus
+from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
+
+from gtzan_kedro.errors import InputError
+from gtzan_kedro.experiments.overrides import check_overrides, nest
+from gtzan_kedro.experiments.queue_file import Experiment, Queue
+from gtzan_kedro.experiments.summary import (
+    common_overrides,
+    plot_summary,
+    summary_markdown,
+    summary_table,
+)
+from gtzan_kedro.experiments.tracking import (
+    ERROR,
+    ExperimentRecord,
+    QueueProject,
+    current_code_version,
+    experiment_tags,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """Where a queue stands: one row per experiment, best first, and its Markdown."""
+
+    table: pd.DataFrame
+    markdown: str
+    parent_run_id: str | None = None
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the experiments whose latest run failed."""
+        return list(self.table.loc[self.table["state"] == "failed", "experiment"])
+
+
+def run_queue(
+    queue: Queue, project_path: Path, env: str | None = None, code_version: str | None = None
+) -> QueueSummary:
+    """Run every experiment of ``queue`` not yet finished with the same key and code version.
+
+    A failing experiment is recorded with its error and the queue goes on. The summary is
+    logged to the queue's parent run. ``code_version`` defaults to the installed package's.
+    """
+    active = mlflow.active_run()
+    if active is not None:
+        raise RuntimeError(
+            f"MLflow run {active.info.run_id} is active: end it (mlflow.end_run()) before "
+            "running a queue, whose experiments each get a run of their own."
+        )
+    project = QueueProject.open(project_path, env)
+    code_version = code_version or current_code_version()
+    parent_run_id = project.parent_run_id(queue)
+    project.client.update_run(parent_run_id, status=RunStatus.to_string(RunStatus.RUNNING))
+    try:
+        for number, record in enumerate(project.records(queue, code_version), start=1):
+            where = f"Experiment {number}/{len(queue.experiments)} '{record.experiment.name}'"
+            if record.state == "done":
+                logger.info("%s: already done in run %s, skipped.", where, record.run.info.run_id)
+                continue
+            logger.info("%s: starting (overrides: %s).", where, record.experiment.overrides)
+            tags = experiment_tags(queue, record, code_version, parent_run_id)
+            _run_experiment(project, record.experiment, tags)
+    except BaseException as error:
+        # Interrupted (Ctrl-C) or broken: the parent run must not stay "running" forever.
+        ended = RunStatus.FAILED if isinstance(error, Exception) else RunStatus.KILLED
+        project.client.set_terminated(parent_run_id, RunStatus.to_string(ended))
+        raise
+    summary = _summarise(project, queue, project.records(queue, code_version))
+    _log_summary(project, queue, summary, parent_run_id)
+    project.client.set_terminated(parent_run_id, RunStatus.to_string(RunStatus.FINISHED))
+    return QueueSummary(summary.table, summary.markdown, parent_run_id)
+
+
+def queue_status(
+    queue: Queue, project_path: Path, env: str | None = None, code_version: str | None = None
+) -> QueueSummary:
+    """Which experiments of ``queue`` are done, failed or pending, without running any."""
+    project = QueueProject.open(project_path, env)
+    records = project.records(queue, code_version or current_code_version())
+    return _summarise(project, queue, records)
+
+
+def _run_experiment(project: QueueProject, experiment: Experiment, tags: dict[str, str]) -> None:
+    """One Kedro session in a run made beforehand; failures are recorded, not raised."""
+    run = project.client.create_run(project.experiment_id, run_name=experiment.name, tags=tags)
+    run_id = run.info.run_id
+    status = RunStatus.FAILED
+    try:
+        mlflow.start_run(run_id=run_id)
+        check_overrides(experiment.overrides, project.parameters)
+        node_names = _node_names(experiment)
+        with (
+            _quiet_about_adopted_run(),
+            KedroSession.create(
+                project_path=project.project_path,
+                env=project.env,
+                runtime_params=nest(experiment.overrides),
+            ) as session,
+        ):
+            session.run(pipeline_names=list(experiment.pipelines), node_names=node_names)
+        status = RunStatus.FINISHED
+    except KeyboardInterrupt:
+        status = RunStatus.KILLED
+        raise
+    except Exception as error:
+        logger.error(
+            "Experiment '%s' failed, the queue goes on: %s: %s",
+            experiment.name,
+            type(error).__name__,
+            error,
+        )
+        message = f"{type(error).__name__}: {error}"
+        project.client.set_tag(run_id, ERROR, message[:MAX_TAG_VAL_LENGTH])
+        project.client.log_text(run_id, traceback.format_exc(), "error.txt")
+    finally:
+        mlflow.end_run(RunStatus.to_string(status))
+
+
+@contextmanager
+def _quiet_about_adopted_run() -> Iterator[None]:
+    """Drop kedro-mlflow's warnings that a run was already active and is left open.
+
+    They are meant for a run started by mistake (and say so: "You should close it
+    manually"); here the queue starts and ends each experiment's run on purpose.
+    """
+    hook_logger = logging.getLogger("kedro_mlflow.framework.hooks.mlflow_hook")
+    adopted = ("is already active", "was already active", "was already opened", "mlflow_config.")
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not any(phrase in record.getMessage() for phrase in adopted)
+
+    hook_logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        hook_logger.removeFilter(keep)
+
+
+def _node_names(experiment: Experiment) -> list[str] | None:
+    """The nodes of the experiment's pipelines outside any namespace or in its namespaces.
+
+    Kedro's own ``namespaces`` filter drops every node outside them, so an experiment could
+    not recompute features (feature_engineering has no namespace) and train one architecture.
+    """
+    if experiment.namespaces is None:
+        return None
+    unknown = sorted(set(experiment.pipelines) - set(pipelines))
+    if unknown:
+        raise InputError(f"Unknown pipeline(s) {unknown}; registered: {sorted(pipelines)}.")
+    nodes = sum((pipelines[name] for name in experiment.pipelines), start=Pipeline([])).nodes
+    found = {node.namespace.split(".")[0] for node in nodes if node.namespace}
+    missing = sorted(set(experiment.namespaces) - found)
+    if missing:
+        raise InputError(
+            f"No namespace(s) {missing} in pipelines {list(experiment.pipelines)}; "
+            f"their namespaces: {sorted(found)}."
+        )
+    return [
+        node.name
+        for node in nodes
+        if node.namespace is None or node.namespace.split(".")[0] in experiment.namespaces
+    ]
+
+
+def _summarise(
+    project: QueueProject, queue: Queue, records: list[ExperimentRecord]
+) -> QueueSummary:
+    table = summary_table(queue, records, project.parameters)
+    common = common_overrides(list(queue.experiments))
+    return QueueSummary(table, summary_markdown(queue, table, common))
+
+
+def _log_summary(
+    project: QueueProject, queue: Queue, summary: QueueSummary, parent_run_id: str
+) -> None:
+    """The table (CSV and Markdown) and the plot, as artifacts of the queue's parent run."""
+    client = project.client
+    client.log_text(parent_run_id, summary.markdown, "queue_summary.md")
+    client.log_text(parent_run_id, summary.table.to_csv(index=False), "queue_summary.csv")
+    figure = plot_summary(queue, summary.table, list(queue.experiments))
+    if figure is None:
+        logger.info("No summary plot: no parameter varies among the finished experiments.")
+    else:
+        client.log_figure(parent_run_id, figure, "queue_summary.png")
+    logger.info("Queue summary logged to the parent run %s.", parent_run_id)

@@ -1,0 +1,341 @@
+"""Classifying audio for real: a tiny training run, `gtzan-kedro predict`, the model server.
+
+One project copy is trained once for the whole module (two fast architectures, 6 clips of 4 s
+per genre), so the accuracy bar below is for a small model: more than half of 20 clips it never
+heard right, and the true genre among the top three for 17 of them. A broken preprocessing
+misses both: normalising with statistics off by 10 dB gives 8 right and 13 in the top three.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import librosa
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from mlflow.tracking import MlflowClient
+
+from gtzan_kedro.genres import GENRES
+from gtzan_kedro.pipelines import ingestion
+from gtzan_kedro.pipelines.feature_engineering.nodes import sequence_count
+from gtzan_kedro.pipelines.training.pipeline import bind_serving_model, training_steps
+from gtzan_kedro.sources.generator import synthesise_clip
+from tests.commands.conftest import BIN, background, free_port, run_command, wait_for_http
+from tests.conftest import PROJECT_ROOT, SAMPLE_RATE, copy_project
+
+ARCHITECTURES = ["mlp", "svm"]
+# In conf/local, so that training and `gtzan-kedro predict` cut the same windows.
+TINY_PARAMETERS = """
+ingestion:
+  generator:
+    clips_per_genre: 6
+    clip_seconds: 4.0
+feature_engineering:
+  split:
+    validation_size: 0.2
+    test_size: 0.2
+  sequences:
+    frames: 32
+    hop: 16
+  n_jobs: 1
+"""
+TRAINING = {
+    "modelling": {"training": {"epochs": 10, "batch_size": 16, "early_stopping_patience": 3}}
+}
+HOP_LENGTH = 512  # conf/base log_mel.hop_length
+# (extension, sample rate, channels, subtype): every format, rate and channel count in turn.
+FORMATS = [
+    ("wav", 44100, 2, "PCM_16"),
+    ("flac", 16000, 1, "PCM_16"),
+    ("ogg", 22050, 2, "VORBIS"),
+    ("mp3", 44100, 2, "MPEG_LAYER_III"),
+    ("au", 22050, 1, "PCM_16"),
+]
+
+
+def write_audio(
+    path: Path, samples: np.ndarray, sample_rate: int, channels: int, subtype: str
+) -> Path:
+    """Write ``samples`` (at the training rate) resampled to ``sample_rate`` on ``channels``."""
+    if sample_rate != SAMPLE_RATE:
+        samples = librosa.resample(samples, orig_sr=SAMPLE_RATE, target_sr=sample_rate)
+    if channels == 2:
+        samples = np.stack([samples, 0.8 * samples], axis=1)
+    sf.write(path, samples, sample_rate, subtype=subtype)
+    return path
+
+
+def genre_of(file: str) -> str:
+    """The genre a generated clip's file name starts with."""
+    return Path(file).name.split(".")[0]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project copy after `kedro run` (ingestion to reporting) on two architectures."""
+    project = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("inference"))
+    (project / "conf" / "local" / "parameters.yml").write_text(TINY_PARAMETERS)
+    default = bind_serving_model(ingestion.create_pipeline() + training_steps())
+    nodes = [node.name for node in default.nodes if node.namespace in (None, *ARCHITECTURES)]
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, runtime_params=TRAINING) as session:
+        session.run(pipeline_names=["__default__"], node_names=nodes)
+    return project
+
+
+@pytest.fixture(scope="module")
+def mlflow_client(project: Path) -> MlflowClient:
+    """A client of the project copy's own MLflow store."""
+    return MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
+
+
+@pytest.fixture(scope="module")
+def run_id(mlflow_client: MlflowClient) -> str:
+    """The id of the project copy's one MLflow run, the training run."""
+    experiment = mlflow_client.get_experiment_by_name("gtzan-kedro")
+    (run,) = mlflow_client.search_runs([experiment.experiment_id])
+    return run.info.run_id
+
+
+@pytest.fixture(scope="module")
+def best(project: Path) -> str:
+    """The architecture the training run's comparison ranks first."""
+    comparison = project / "data" / "08_reporting" / "architecture_comparison.csv"
+    return pd.read_csv(comparison)["architecture"].iloc[0]
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two clips per genre the model never heard, 8 s each, in every format, rate and layout."""
+    folder = tmp_path_factory.mktemp("unseen")
+    for genre_index, genre in enumerate(GENRES):
+        for offset in range(2):
+            extension, rate, channels, subtype = FORMATS[(2 * genre_index + offset) % len(FORMATS)]
+            samples = synthesise_clip(
+                genre, 50 + offset, seconds=8.0, sample_rate=SAMPLE_RATE, seed=42
+            )
+            write_audio(
+                folder / f"{genre}.{50 + offset}.{extension}", samples, rate, channels, subtype
+            )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One file of each kind that cannot be classified."""
+    folder = tmp_path_factory.mktemp("bad")
+    (folder / "notes.wav").write_text("not audio at all")
+    (folder / "empty.flac").write_bytes(b"")
+    silent = write_audio(
+        folder / "silent.wav", np.zeros(3 * SAMPLE_RATE, np.float32), SAMPLE_RATE, 1, "PCM_16"
+    )
+    return {
+        "missing": folder / "missing.mp3",
+        "not audio": folder / "notes.wav",
+        "empty": folder / "empty.flac",
+        "silent": silent,
+    }
+
+
+@pytest.fixture(scope="module")
+def predicted(project: Path, clips: Path, bad_files: dict[str, Path]) -> tuple[Any, pd.DataFrame]:
+    """`gtzan-kedro predict <clips folder> <bad files> --output predictions.json`, and the table."""
+    result = run_command(
+        "gtzan-kedro",
+        "predict",
+        str(clips),
+        *map(str, bad_files.values()),
+        "--output",
+        "predictions.json",
+        cwd=project,
+    )
+    return result, pd.read_json(project / "predictions.json", orient="records")
+
+
+@pytest.mark.slow
+def test_training_logs_one_mlflow_model_of_preprocessing_and_the_best_classifier(
+    project: Path, run_id: str, best: str, tmp_path: Path
+):
+    logged = mlflow.artifacts.download_artifacts(
+        f"runs:/{run_id}/genre_classifier",
+        dst_path=str(tmp_path),
+        tracking_uri=f"sqlite:///{project}/mlflow.db",
+    )
+    model = mlflow.models.Model.load(logged)
+
+    assert model.signature.inputs.input_names() == ["audio", "name"]
+    assert "librosa==" in (Path(logged) / "requirements.txt").read_text()
+    assert set(model.flavors["python_function"]["artifacts"]) == {
+        "serving_model",
+        "serving_model_card",
+        "normalisation_stats",
+        "params:feature_engineering.log_mel",
+        "params:feature_engineering.sequences",
+        "params:inference",
+    }
+    card = json.loads((project / "data" / "06_models" / "serving_model_card.json").read_text())
+    assert card["architecture"] == best
+
+
+@pytest.mark.slow
+def test_predict_names_the_genre_of_most_clips_it_never_heard(predicted, clips: Path, best: str):
+    result, table = predicted
+    unseen = table[table["file"].str.startswith(str(clips))]
+
+    assert len(unseen) == 20 and (unseen["status"] == "ok").all(), unseen["error"]
+    truth = unseen["file"].map(genre_of)
+    top_three = unseen[["genre_1", "genre_2", "genre_3"]].eq(truth, axis=0).any(axis=1)
+    assert (unseen["genre_1"] == truth).sum() > 10, unseen[["file", "genre_1", "probability_1"]]
+    assert top_three.sum() >= 17
+    assert (unseen["model"] == best).all()
+    np.testing.assert_allclose(unseen[list(GENRES)].sum(axis=1), 1.0, atol=2e-3)
+    # 8 s = 345 frames: 20 windows of 32 frames, 16 apart, and one more flush with the end.
+    assert (unseen["windows"] == 21).all()
+    assert f"Model: {best}" in result.stdout
+    assert "rock.50.mp3" in result.stdout
+
+
+@pytest.mark.slow
+def test_predict_reports_each_bad_file_and_still_classifies_the_others(
+    predicted, bad_files: dict[str, Path], mlflow_client: MlflowClient
+):
+    result, table = predicted
+    errors = table.set_index("file")["error"]
+
+    assert result.returncode == 1
+    assert "4 of 24 files could not be classified." in result.stderr
+    assert (
+        errors[str(bad_files["missing"])] == f"Audio file '{bad_files['missing']}' does not exist."
+    )
+    assert errors[str(bad_files["not audio"])].startswith(
+        f"Cannot decode audio file '{bad_files['not audio']}'"
+    )
+    assert errors[str(bad_files["empty"])].startswith(
+        f"Audio file '{bad_files['empty']}' is empty (0 bytes)"
+    )
+    assert errors[str(bad_files["silent"])].startswith("Silent: its loudest sample is at -200 dBFS")
+    assert result.stdout.count("error: ") == 4
+    assert (table["status"] == "ok").sum() == 20
+    # Predicting is no training run: the experiment still holds the training run only.
+    experiment = mlflow_client.get_experiment_by_name("gtzan-kedro")
+    assert len(mlflow_client.search_runs([experiment.experiment_id])) == 1
+
+
+@pytest.mark.slow
+def test_kedro_run_inference_covers_short_exact_and_long_clips_with_a_named_model(
+    project: Path, tmp_path: Path
+):
+    samples = synthesise_clip("disco", 60, seconds=20.0, sample_rate=SAMPLE_RATE, seed=42)
+    # librosa centres frames: n samples give 1 + n // hop_length frames.
+    lengths = {"short": 24 * HOP_LENGTH, "exact": 31 * HOP_LENGTH, "long": len(samples)}
+    for name, length in lengths.items():
+        sf.write(tmp_path / f"{name}.wav", samples[:length], SAMPLE_RATE)
+    output = tmp_path / "predictions.csv"
+    runtime_params = {
+        "inference": {"files": str(tmp_path / "*.wav"), "model": "mlp", "output": str(output)}
+    }
+
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
+        session.run(pipeline_names=["inference"])
+    table = pd.read_csv(output).set_index("file")
+
+    rows = {name: table.loc[str(tmp_path / f"{name}.wav")] for name in lengths}
+    assert (table["model"] == "mlp").all() and (table["status"] == "ok").all()
+    assert (rows["short"]["windows"], rows["short"]["padded"]) == (1, True)
+    assert (rows["exact"]["windows"], rows["exact"]["padded"]) == (1, False)
+    long_frames = 1 + len(samples) // HOP_LENGTH
+    assert rows["long"]["windows"] == sequence_count(long_frames, 32, 16) + 1
+    assert not rows["long"]["padded"]
+
+
+def post(url: str, body: bytes) -> tuple[int, Any]:
+    """POST a JSON body; return the status and the parsed answer, errors included."""
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def request_body(*files: Path) -> bytes:
+    """The README's request: one record per file, its bytes base64-encoded."""
+    records = [
+        {"name": file.name, "audio": base64.b64encode(file.read_bytes()).decode()} for file in files
+    ]
+    return json.dumps({"dataframe_records": records}).encode()
+
+
+@pytest.fixture(scope="module")
+def server(project: Path, run_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`mlflow models serve -m runs:/<run id>/genre_classifier --env-manager local`; its URL."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project}/mlflow.db")
+        # The server starts uvicorn by name, from the virtual environment.
+        patch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+        command = ["mlflow", "models", "serve", "-m", f"runs:/{run_id}/genre_classifier"]
+        options = ["--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)]
+        with background(*command, *options, cwd=project, log=log) as process:
+            wait_for_http(f"http://127.0.0.1:{port}/ping", process, log)
+            yield f"http://127.0.0.1:{port}/invocations"
+
+
+@pytest.mark.slow
+def test_the_server_answers_like_predict(server: str, clips: Path, predicted, best: str):
+    _, table = predicted
+
+    status, answer = post(server, request_body(clips / "rock.50.mp3"))
+
+    assert status == 200
+    (prediction,) = answer["predictions"]
+    assert (prediction["file"], prediction["status"], prediction["model"]) == (
+        "rock.50.mp3",
+        "ok",
+        best,
+    )
+    # The same preprocessing and model as `gtzan-kedro predict`: the same probabilities.
+    same_file = table[table["file"] == str(clips / "rock.50.mp3")].iloc[0]
+    assert [prediction[genre] for genre in GENRES] == pytest.approx(
+        list(same_file[list(GENRES)]), abs=1e-4
+    )
+
+
+@pytest.mark.slow
+def test_the_server_answers_a_batch_in_order(server: str, clips: Path):
+    status, answer = post(server, request_body(clips / "jazz.50.wav", clips / "classical.51.mp3"))
+
+    assert status == 200
+    assert [row["file"] for row in answer["predictions"]] == ["jazz.50.wav", "classical.51.mp3"]
+    assert all(row["status"] == "ok" and row["windows"] == 21 for row in answer["predictions"])
+
+
+@pytest.mark.slow
+def test_a_broken_payload_gets_a_4xx_and_the_server_keeps_answering(server: str, clips: Path):
+    no_audio = json.dumps(
+        {"dataframe_records": [{"name": "song.mp3", "file": "song.mp3"}]}
+    ).encode()
+
+    missing_status, missing = post(server, no_audio)
+    garbage_status, garbage = post(server, b"this is not json")
+    status, answer = post(server, request_body(clips / "metal.51.mp3"))
+
+    assert missing_status == 400
+    assert "Model is missing inputs ['audio']" in missing["message"]
+    assert garbage_status == 400
+    assert "valid JSON" in garbage["message"]
+    assert status == 200 and answer["predictions"][0]["status"] == "ok"
