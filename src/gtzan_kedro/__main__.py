@@ -5,10 +5,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from kedro.framework.cli.project import run
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
 from kedro.framework.project import configure_project
 
+from gtzan_kedro.cli import run
 from gtzan_kedro.predict import predict
 
 

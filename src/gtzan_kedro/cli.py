@@ -1,5 +1,5 @@
-"""Project commands, merged by Kedro into its CLI: ``kedro test``, ``kedro queue`` and
-``kedro viz graph``.
+"""Project commands, merged by Kedro into its CLI: ``kedro run`` (Kedro's, with clear errors
+for bad input), ``kedro test``, ``kedro queue``, ``kedro predict`` and ``kedro viz graph``.
 
 See https://docs.kedro.org/en/stable/extend/common_use_cases/ (add or modify CLI commands).
 """
@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
 from kedro_viz.launchers.cli.main import viz as kedro_viz_group
 
+from gtzan_kedro.errors import InputError
 from gtzan_kedro.experiments.cli import queue
 from gtzan_kedro.predict import predict
 from gtzan_kedro.viz_offline import keep_kedro_viz_offline
@@ -37,6 +39,24 @@ def test(metadata: Any, pytest_args: tuple[str, ...]) -> None:
     sys.exit(subprocess.run(command, cwd=project_path, check=False).returncode)
 
 
+def _run_reporting_input_errors(**options: Any) -> Any:
+    """Kedro's own ``run``; a user-fixable error ends it with its message, not a traceback."""
+    try:
+        return kedro_run.callback(**options)
+    except InputError as error:
+        raise click.ClickException(str(error)) from None
+
+
+# `kedro run` with every option of Kedro's own command (a project command of the same name
+# replaces Kedro's): the node's error is logged once, and the run ends with its message.
+run = click.Command(
+    "run",
+    params=kedro_run.params,
+    callback=_run_reporting_input_errors,
+    help=kedro_run.help,
+    context_settings=kedro_run.context_settings,
+)
+cli.add_command(run)
 # `kedro queue run` / `kedro queue status`: experiment queues (gtzan_kedro.experiments).
 cli.add_command(queue)
 # `kedro predict song.mp3`: the same command as `gtzan-kedro predict`.

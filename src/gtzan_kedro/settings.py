@@ -1,5 +1,7 @@
 """Project settings: see https://docs.kedro.org/en/stable/configure/configuration_basics/."""
 
+import warnings
+
 from kedro.config import OmegaConfigLoader
 
 from gtzan_kedro.hooks import RunNameHook
@@ -12,6 +14,11 @@ HOOKS = (RunNameHook(), OutputLogHook())
 
 # In `kedro viz`'s server process: no update check against PyPI (see viz_offline.py).
 keep_kedro_viz_offline()
+
+# Deprecation notices raised inside Kedro, kedro-mlflow and MLflow at every start-up: nothing
+# a user of this project can act on, and each fills a screen of the run's log.
+warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated")
+warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method")
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
