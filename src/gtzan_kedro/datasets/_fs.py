@@ -5,10 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from pathlib import PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import fsspec
+from kedro.io import AbstractDataset
 from kedro.io.core import get_protocol_and_path
+
+_Saved = TypeVar("_Saved")
+_Loaded = TypeVar("_Loaded")
 
 
 def filesystem_for(
@@ -37,3 +41,27 @@ def write_atomically(
     finally:
         if filesystem.exists(temporary):
             filesystem.rm(temporary)
+
+
+class FileDataset(AbstractDataset[_Saved, _Loaded]):
+    """Base of the project's one-file datasets: the fsspec path, existence and description."""
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        fs_args: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._filesystem, self._protocol, self._path = filesystem_for(
+            filepath, fs_args, credentials
+        )
+        self._filepath = filepath
+        self.metadata = metadata
+
+    def _exists(self) -> bool:
+        return self._filesystem.exists(self._path)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath}

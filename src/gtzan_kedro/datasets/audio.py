@@ -9,14 +9,14 @@ from typing import Any
 import librosa
 import numpy as np
 import soundfile as sf
-from kedro.io import AbstractDataset, DatasetError
+from kedro.io import DatasetError
 
-from gtzan_kedro.datasets._fs import filesystem_for, write_atomically
+from gtzan_kedro.datasets._fs import FileDataset, write_atomically
 
 _HOW_TO_FIX = "re-download or re-export the file, or delete it to leave it out"
 
 
-class AudioDataset(AbstractDataset[np.ndarray | bytes, np.ndarray]):
+class AudioDataset(FileDataset[np.ndarray | bytes, np.ndarray]):
     """One audio file, loaded as float32 mono samples at ``sample_rate``.
 
     Any format libsndfile reads (WAV, AU, FLAC, OGG, MP3 ...) is decoded; anything else is
@@ -46,14 +46,12 @@ class AudioDataset(AbstractDataset[np.ndarray | bytes, np.ndarray]):
         credentials: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._filesystem, self._protocol, self._path = filesystem_for(
-            filepath, fs_args, credentials
+        super().__init__(
+            filepath=filepath, fs_args=fs_args, credentials=credentials, metadata=metadata
         )
-        self._filepath = filepath
         self._sample_rate = sample_rate
         self._mono = mono
         self._subtype = subtype
-        self.metadata = metadata
 
     def load(self) -> np.ndarray:
         """Decode the file to float32 samples, mono and resampled as configured."""
@@ -79,32 +77,15 @@ class AudioDataset(AbstractDataset[np.ndarray | bytes, np.ndarray]):
             self._filesystem, self._path, lambda stream: stream.write(buffer.getvalue())
         )
 
-    def _exists(self) -> bool:
-        return self._filesystem.exists(self._path)
-
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath, "sample_rate": self._sample_rate, "mono": self._mono}
+        return {**super()._describe(), "sample_rate": self._sample_rate, "mono": self._mono}
 
 
-class AudioMetadataDataset(AbstractDataset[None, dict[str, Any]]):
+class AudioMetadataDataset(FileDataset[None, dict[str, Any]]):
     """One audio file's header: sample rate, channels, frames and duration, without decoding.
 
     Read-only; a file that cannot be parsed raises ``DatasetError`` naming it.
     """
-
-    def __init__(
-        self,
-        *,
-        filepath: str,
-        fs_args: dict[str, Any] | None = None,
-        credentials: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        self._filesystem, self._protocol, self._path = filesystem_for(
-            filepath, fs_args, credentials
-        )
-        self._filepath = filepath
-        self.metadata = metadata
 
     def load(self) -> dict[str, Any]:
         """Return ``sample_rate``, ``channels``, ``frames``, ``duration_s`` and ``format``."""
@@ -133,12 +114,6 @@ class AudioMetadataDataset(AbstractDataset[None, dict[str, Any]]):
         raise DatasetError(
             f"'{self._filepath}' is read-only metadata; save the audio with AudioDataset."
         )
-
-    def _exists(self) -> bool:
-        return self._filesystem.exists(self._path)
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath}
 
 
 def decode_audio(

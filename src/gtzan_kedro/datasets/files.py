@@ -7,29 +7,15 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from gtzan_kedro.datasets._fs import filesystem_for
+from gtzan_kedro.datasets._fs import FileDataset
 
 
-class FileStatDataset(AbstractDataset[None, dict[str, Any]]):
+class FileStatDataset(FileDataset[None, dict[str, Any]]):
     """One file's size and modification time, read from the file system, never the content.
 
     Read-only. Used as the partition dataset of a ``ClipFolderDataset`` to tell whether a raw
     clip changed since its features were computed.
     """
-
-    def __init__(
-        self,
-        *,
-        filepath: str,
-        fs_args: dict[str, Any] | None = None,
-        credentials: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        self._filesystem, self._protocol, self._path = filesystem_for(
-            filepath, fs_args, credentials
-        )
-        self._filepath = filepath
-        self.metadata = metadata
 
     def load(self) -> dict[str, Any]:
         """Return ``{"size": bytes, "mtime": modification time as the file system reports it}``."""
@@ -40,12 +26,6 @@ class FileStatDataset(AbstractDataset[None, dict[str, Any]]):
 
     def save(self, data: None) -> None:
         raise DatasetError(f"'{self._filepath}' is a read-only view of a file's size and time.")
-
-    def _exists(self) -> bool:
-        return self._filesystem.exists(self._path)
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath}
 
 
 class LocalFolderDataset(AbstractDataset[None, Path]):

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from kedro.io import AbstractDataset
 
-from gtzan_kedro.datasets._fs import filesystem_for, write_atomically
+from gtzan_kedro.datasets._fs import FileDataset, write_atomically
 
 
-class NumpyArrayDataset(AbstractDataset[np.ndarray, np.ndarray]):
+class NumpyArrayDataset(FileDataset[np.ndarray, np.ndarray]):
     """One array in NumPy's ``.npy`` format.
 
     With ``mmap_mode`` (``"r"`` by default) a local file is memory-mapped rather than read,
@@ -27,12 +26,10 @@ class NumpyArrayDataset(AbstractDataset[np.ndarray, np.ndarray]):
         credentials: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._filesystem, self._protocol, self._path = filesystem_for(
-            filepath, fs_args, credentials
+        super().__init__(
+            filepath=filepath, fs_args=fs_args, credentials=credentials, metadata=metadata
         )
-        self._filepath = filepath
         self._mmap_mode = mmap_mode
-        self.metadata = metadata
 
     def load(self) -> np.ndarray:
         """Return the array, memory-mapped when the file is local and ``mmap_mode`` is set."""
@@ -49,8 +46,5 @@ class NumpyArrayDataset(AbstractDataset[np.ndarray, np.ndarray]):
             lambda stream: np.save(stream, np.asarray(data), allow_pickle=False),
         )
 
-    def _exists(self) -> bool:
-        return self._filesystem.exists(self._path)
-
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath, "mmap_mode": self._mmap_mode}
+        return {**super()._describe(), "mmap_mode": self._mmap_mode}

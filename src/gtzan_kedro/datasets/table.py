@@ -7,12 +7,11 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import pandas as pd
-from kedro.io import AbstractDataset
 
-from gtzan_kedro.datasets._fs import filesystem_for, write_atomically
+from gtzan_kedro.datasets._fs import FileDataset, write_atomically
 
 
-class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+class TableDataset(FileDataset[pd.DataFrame, pd.DataFrame]):
     """A ``DataFrame`` as a JSON list of records when ``filepath`` ends in ``.json``, else CSV.
 
     For outputs whose path, and so format, the user picks at run time, such as
@@ -27,10 +26,8 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     """
 
     def __init__(self, *, filepath: str, metadata: dict[str, Any] | None = None) -> None:
-        self._filesystem, self._protocol, self._path = filesystem_for(filepath)
-        self._filepath = filepath
+        super().__init__(filepath=filepath, metadata=metadata)
         self._json = PurePosixPath(self._path).suffix.lower() == ".json"
-        self.metadata = metadata
 
     def load(self) -> pd.DataFrame:
         """Read the table back."""
@@ -48,9 +45,3 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             else data.to_csv(index=False)
         )
         write_atomically(self._filesystem, self._path, lambda stream: stream.write(text.encode()))
-
-    def _exists(self) -> bool:
-        return self._filesystem.exists(self._path)
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath}
