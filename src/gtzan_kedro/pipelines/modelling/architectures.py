@@ -1,62 +1,82 @@
-"""Model builders, one per architecture, in a registry by name.
+"""Model builders, one per architecture, in a registry by name with their framework.
 
-Every builder takes the shape of one input sequence ``(frames, n_mels)``, the number of
-classes and its own hyperparameters (the ``model`` block of the architecture's parameters),
-and returns an untrained model that maps ``(n, frames, n_mels)`` sequences to class
-probabilities: a ``keras.Model`` ending in a softmax, or a scikit-learn classifier with
-``predict_proba``. Registering a builder makes the modelling pipeline train it under a
-namespace of the same name, configured by the parameters block of that name.
+Every builder takes the shape of one example (``(frames, dims)`` windows or ``(dims,)``
+vectors, as its feature set gives them), the number of classes and its own hyperparameters
+(the ``model`` block of the architecture's parameters, checked against the builder's type
+hints before a run starts), and returns an untrained model: a ``keras.Model`` ending in a
+softmax (``framework="keras"``) or a scikit-learn classifier with ``predict_proba``
+(``framework="sklearn"``). The framework names the adapter (``gtzan_kedro.models.frameworks``)
+that fits, predicts, saves and loads the model; nothing else asks which framework it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import keras
-import librosa
-import numpy as np
-from keras import layers
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline as SklearnPipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
+from pydantic import Field, PositiveFloat, PositiveInt
+
+if TYPE_CHECKING:
+    import keras
 
 Builder = Callable[..., Any]
+Fraction = Annotated[float, Field(ge=0, lt=1)]
 
-ARCHITECTURES: dict[str, Builder] = {}
+
+@dataclass(frozen=True)
+class Architecture:
+    """A registered builder and the framework its models belong to."""
+
+    builder: Builder
+    framework: str
 
 
-def register(name: str) -> Callable[[Builder], Builder]:
-    """Add the decorated builder to ``ARCHITECTURES`` under ``name``."""
+ARCHITECTURES: dict[str, Architecture] = {}
+
+
+def architecture(name: str, *, framework: str) -> Callable[[Builder], Builder]:
+    """Register the decorated builder as ``name``, its models handled by ``framework``."""
 
     def decorator(builder: Builder) -> Builder:
         if name in ARCHITECTURES:
             raise ValueError(f"Architecture '{name}' is registered twice.")
-        ARCHITECTURES[name] = builder
+        ARCHITECTURES[name] = Architecture(builder, framework)
         return builder
 
     return decorator
 
 
-def get_builder(name: str) -> Builder:
+def get_architecture(name: str) -> Architecture:
     """Return the builder registered as ``name``, or fail listing the known ones."""
     try:
         return ARCHITECTURES[name]
     except KeyError:
         known = ", ".join(sorted(ARCHITECTURES))
-        raise ValueError(f"Unknown architecture '{name}'. Known architectures: {known}.") from None
+        raise ValueError(f"Unknown builder '{name}'. Known builders: {known}.") from None
+
+
+def _keras() -> Any:
+    """Keras, imported on first use: TensorFlow takes seconds and 0.5 GB to import."""
+    import keras  # noqa: PLC0415
+
+    return keras
 
 
 def _classifier_head(features: Any, n_classes: int, dropout: float) -> Any:
     """Dropout then a softmax layer over the classes."""
+    layers = _keras().layers
     return layers.Dense(n_classes, activation="softmax", name="probabilities")(
         layers.Dropout(dropout)(features)
     )
 
 
 def _recurrent(
-    layer: type[layers.Layer],
+    layer: str,
     name: str,
     input_shape: tuple[int, int],
     n_classes: int,
@@ -66,71 +86,76 @@ def _recurrent(
     bidirectional: bool = False,
 ) -> keras.Model:
     """One recurrent layer (optionally bidirectional) whose last state feeds the classifier."""
-    inputs = keras.Input(shape=input_shape, name="log_mel")
-    recurrent = layer(units, name=layer.__name__.lower())
+    keras = _keras()
+    inputs = keras.Input(shape=input_shape, name="features")
+    recurrent = getattr(keras.layers, layer)(units, name=layer.lower())
     if bidirectional:
-        recurrent = layers.Bidirectional(recurrent, name="bidirectional")
+        recurrent = keras.layers.Bidirectional(recurrent, name="bidirectional")
     outputs = _classifier_head(recurrent(inputs), n_classes, dropout)
     return keras.Model(inputs, outputs, name=name)
 
 
-@register("lstm")
+@architecture("lstm", framework="keras")
 def build_lstm(
-    input_shape: tuple[int, int], n_classes: int, *, units: int = 64, dropout: float = 0.3
+    input_shape: tuple[int, int],
+    n_classes: int,
+    *,
+    units: PositiveInt = 64,
+    dropout: Fraction = 0.3,
 ) -> keras.Model:
     """LSTM over the frames."""
-    return _recurrent(layers.LSTM, "lstm", input_shape, n_classes, units=units, dropout=dropout)
+    return _recurrent("LSTM", "lstm", input_shape, n_classes, units=units, dropout=dropout)
 
 
-@register("gru")
+@architecture("gru", framework="keras")
 def build_gru(
-    input_shape: tuple[int, int], n_classes: int, *, units: int = 64, dropout: float = 0.3
+    input_shape: tuple[int, int],
+    n_classes: int,
+    *,
+    units: PositiveInt = 64,
+    dropout: Fraction = 0.3,
 ) -> keras.Model:
     """GRU over the frames."""
-    return _recurrent(layers.GRU, "gru", input_shape, n_classes, units=units, dropout=dropout)
+    return _recurrent("GRU", "gru", input_shape, n_classes, units=units, dropout=dropout)
 
 
-@register("bilstm")
+@architecture("bilstm", framework="keras")
 def build_bilstm(
-    input_shape: tuple[int, int], n_classes: int, *, units: int = 64, dropout: float = 0.3
+    input_shape: tuple[int, int],
+    n_classes: int,
+    *,
+    units: PositiveInt = 64,
+    dropout: Fraction = 0.3,
 ) -> keras.Model:
     """Bidirectional LSTM over the frames."""
     return _recurrent(
-        layers.LSTM,
-        "bilstm",
-        input_shape,
-        n_classes,
-        units=units,
-        dropout=dropout,
-        bidirectional=True,
+        "LSTM", "bilstm", input_shape, n_classes, units=units, dropout=dropout, bidirectional=True
     )
 
 
-@register("bigru")
+@architecture("bigru", framework="keras")
 def build_bigru(
-    input_shape: tuple[int, int], n_classes: int, *, units: int = 64, dropout: float = 0.3
+    input_shape: tuple[int, int],
+    n_classes: int,
+    *,
+    units: PositiveInt = 64,
+    dropout: Fraction = 0.3,
 ) -> keras.Model:
     """Bidirectional GRU over the frames."""
     return _recurrent(
-        layers.GRU,
-        "bigru",
-        input_shape,
-        n_classes,
-        units=units,
-        dropout=dropout,
-        bidirectional=True,
+        "GRU", "bigru", input_shape, n_classes, units=units, dropout=dropout, bidirectional=True
     )
 
 
-@register("tcn")
+@architecture("tcn", framework="keras")
 def build_tcn(
     input_shape: tuple[int, int],
     n_classes: int,
     *,
-    filters: int = 32,
-    kernel_size: int = 3,
-    dilations: Sequence[int] = (1, 2, 4, 8),
-    dropout: float = 0.2,
+    filters: PositiveInt = 32,
+    kernel_size: PositiveInt = 3,
+    dilations: Sequence[PositiveInt] = (1, 2, 4, 8),
+    dropout: Fraction = 0.2,
 ) -> keras.Model:
     """Temporal convolutional network: residual blocks of dilated causal 1-D convolutions.
 
@@ -138,7 +163,9 @@ def build_tcn(
     while every output frame still only sees the past. The frames' features are then
     averaged, since a genre is a property of the whole excerpt rather than of its last frame.
     """
-    inputs = keras.Input(shape=input_shape, name="log_mel")
+    keras = _keras()
+    layers = keras.layers
+    inputs = keras.Input(shape=input_shape, name="features")
     x = inputs
     for dilation in dilations:
         residual = x
@@ -161,19 +188,23 @@ def build_tcn(
     return keras.Model(inputs, _classifier_head(pooled, n_classes, dropout), name="tcn")
 
 
-@register("mlp")
+@architecture("mlp", framework="keras")
 def build_mlp(
-    input_shape: tuple[int, int],
+    input_shape: tuple[int, ...],
     n_classes: int,
     *,
-    units: Sequence[int] = (128, 64),
-    dropout: float = 0.3,
+    units: Sequence[PositiveInt] = (128, 64),
+    dropout: Fraction = 0.3,
 ) -> keras.Model:
-    """Dense layers over time-pooled frames: each mel band's mean and maximum over time."""
-    inputs = keras.Input(shape=input_shape, name="log_mel")
-    x = layers.Concatenate(name="time_pooled")(
-        [layers.GlobalAveragePooling1D()(inputs), layers.GlobalMaxPooling1D()(inputs)]
-    )
+    """Dense layers; windows of frames are first pooled over time (each dim's mean and max)."""
+    keras = _keras()
+    layers = keras.layers
+    inputs = keras.Input(shape=input_shape, name="features")
+    x = inputs
+    if len(input_shape) == 2:  # noqa: PLR2004 - (frames, dims) windows rather than vectors
+        x = layers.Concatenate(name="time_pooled")(
+            [layers.GlobalAveragePooling1D()(inputs), layers.GlobalMaxPooling1D()(inputs)]
+        )
     for index, width in enumerate(units):
         x = layers.Dense(width, activation="relu", name=f"dense{index}")(x)
         x = layers.Dropout(dropout)(x)
@@ -181,16 +212,18 @@ def build_mlp(
     return keras.Model(inputs, outputs, name="mlp")
 
 
-@register("cnn")
+@architecture("cnn", framework="keras")
 def build_cnn(
     input_shape: tuple[int, int],
     n_classes: int,
     *,
-    filters: Sequence[int] = (16, 32, 64),
-    dropout: float = 0.3,
+    filters: Sequence[PositiveInt] = (16, 32, 64),
+    dropout: Fraction = 0.3,
 ) -> keras.Model:
     """2-D convolutions over the (frames x mel bands) image, pooled between blocks."""
-    inputs = keras.Input(shape=input_shape, name="log_mel")
+    keras = _keras()
+    layers = keras.layers
+    inputs = keras.Input(shape=input_shape, name="features")
     x = layers.Reshape((*input_shape, 1), name="as_image")(inputs)
     for index, width in enumerate(filters):
         x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{index}")(x)
@@ -207,51 +240,23 @@ def build_cnn(
     return keras.Model(inputs, _classifier_head(pooled, n_classes, dropout), name="cnn")
 
 
-def summarise_sequences(sequences: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
-    """Per-sequence summary features: MFCC, delta-MFCC and log-mel statistics over time.
-
-    MFCCs are the DCT of the log-mel frames (``librosa.feature.mfcc`` on a log-mel input);
-    their mean and spread over time describe timbre, the spread of their frame-to-frame
-    change describes how fast it moves, and each mel band's mean and spread plus the
-    spectral flux summarise the spectrum itself.
-    """
-    log_mel = np.asarray(sequences, dtype=np.float32).transpose(0, 2, 1)  # (n, n_mels, frames)
-    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=min(n_mfcc, log_mel.shape[1]))
-    mfcc_change = np.diff(mfcc, axis=-1)
-    flux = np.abs(np.diff(log_mel, axis=-1)).mean(axis=1)
-    return np.concatenate(
-        [
-            mfcc.mean(axis=-1),
-            mfcc.std(axis=-1),
-            mfcc_change.std(axis=-1),
-            log_mel.mean(axis=-1),
-            log_mel.std(axis=-1),
-            flux.mean(axis=-1, keepdims=True),
-            flux.std(axis=-1, keepdims=True),
-        ],
-        axis=1,
-    )
-
-
-@register("svm")
+@architecture("svm", framework="sklearn")
 def build_svm(
-    input_shape: tuple[int, int],
+    input_shape: tuple[int],
     n_classes: int,
     *,
-    n_mfcc: int = 20,
-    C: float = 10.0,  # noqa: N803 - scikit-learn's name for the regularisation strength
-    gamma: str | float = "scale",
-    calibration_folds: int = 3,
+    C: PositiveFloat = 10.0,  # noqa: N803 - scikit-learn's name for the regularisation
+    gamma: Literal["scale", "auto"] | PositiveFloat = "scale",
+    calibration_folds: Annotated[int, Field(ge=2)] = 3,
 ) -> SklearnPipeline:
-    """Classical baseline: an RBF SVM on per-sequence MFCC and spectral summary statistics.
+    """Classical baseline: an RBF SVM on standardised feature vectors (``mfcc_stats``).
 
     The SVM's scores are turned into probabilities by sigmoid calibration on
-    ``calibration_folds`` cross-validation folds, so its sequence probabilities can be
+    ``calibration_folds`` cross-validation folds, so its window probabilities can be
     averaged per track like those of the neural networks.
     """
     return SklearnPipeline(
         [
-            ("summary", FunctionTransformer(summarise_sequences, kw_args={"n_mfcc": n_mfcc})),
             ("scale", StandardScaler()),
             (
                 "svm",

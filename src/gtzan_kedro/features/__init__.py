@@ -1,0 +1,9 @@
+"""Feature sets: one registered extractor function and one parameters block each.
+
+Importing this package registers every extractor module listed below.
+"""
+
+from gtzan_kedro.features import log_mel, mfcc_stats  # noqa: F401 - registers the extractors
+from gtzan_kedro.features.registry import FEATURE_SETS, feature_set, get_extractor
+
+__all__ = ["FEATURE_SETS", "feature_set", "get_extractor"]

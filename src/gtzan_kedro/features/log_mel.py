@@ -1,0 +1,20 @@
+"""Log-mel spectrogram frames: the input of the sequence models."""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+
+from gtzan_kedro.features.registry import feature_set
+
+
+@feature_set("log_mel")
+def log_mel(
+    waveform: np.ndarray, sample_rate: int, *, n_fft: int, hop_length: int, n_mels: int
+) -> np.ndarray:
+    """Time-major ``(frames, n_mels)`` float32 log-mel spectrogram in dB."""
+    mel = librosa.feature.melspectrogram(
+        y=waveform, sr=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels
+    )
+    # An absolute reference (not the clip's maximum) keeps loudness differences as features.
+    return librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None).T.astype(np.float32)

@@ -1,0 +1,38 @@
+"""The registry of feature sets: per-track extractors by name.
+
+An extractor turns one clip's waveform into a 2-D float32 array ``(rows, dims)``: the frames
+of a spectrogram-like representation (cut into windows afterwards, see ``window`` in the
+feature set's parameters block) or one row per example (e.g. per-patch embeddings). It is a
+pure function of the waveform, its sample rate and the parameters block's ``params``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+Extractor = Callable[..., np.ndarray]
+
+FEATURE_SETS: dict[str, Extractor] = {}
+
+
+def feature_set(name: str) -> Callable[[Extractor], Extractor]:
+    """Register the decorated extractor as feature set ``name``."""
+
+    def decorator(extractor: Extractor) -> Extractor:
+        if name in FEATURE_SETS:
+            raise ValueError(f"Feature set '{name}' is registered twice.")
+        FEATURE_SETS[name] = extractor
+        return extractor
+
+    return decorator
+
+
+def get_extractor(name: str) -> Extractor:
+    """Return the extractor registered as ``name``, or fail listing the known ones."""
+    try:
+        return FEATURE_SETS[name]
+    except KeyError:
+        known = ", ".join(sorted(FEATURE_SETS))
+        raise ValueError(f"Unknown feature extractor '{name}'. Known: {known}.") from None

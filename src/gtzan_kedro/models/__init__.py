@@ -1,0 +1,1 @@
+"""Trained models: the one genre-classifier artefact and the framework adapters behind it."""

@@ -1,0 +1,152 @@
+"""Framework adapters: the only code that knows how a Keras or scikit-learn model works.
+
+An adapter fits a built model on training examples, returns class probabilities, and saves
+and loads the model in its framework's own format inside a folder. Architectures name their
+adapter when they register (``@architecture("gru", framework="keras")``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Protocol
+
+import joblib
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+History = dict[str, list[float]]
+
+
+class FrameworkAdapter(Protocol):
+    """What the pipeline and the model artefact need from a framework."""
+
+    def fit(  # noqa: PLR0913 - the training and validation data and the training block
+        self,
+        model: Any,
+        train: tuple[np.ndarray, np.ndarray],
+        validation: tuple[np.ndarray, np.ndarray],
+        training: dict[str, Any],
+        seed: int,
+    ) -> tuple[Any, History]:
+        """Fit ``model``; return it with its per-epoch history (``{}`` for one-step fits)."""
+
+    def predict_proba(self, model: Any, examples: np.ndarray, n_classes: int) -> np.ndarray:
+        """Class probabilities ``(n, n_classes)`` of ``examples``."""
+
+    def save(self, model: Any, folder: Path) -> None:
+        """Write ``model`` into ``folder`` in the framework's own format."""
+
+    def load(self, folder: Path) -> Any:
+        """Read back what :meth:`save` wrote."""
+
+
+def _keras() -> Any:
+    """Keras, imported on first use: TensorFlow takes seconds and 0.5 GB to import."""
+    import keras  # noqa: PLC0415
+
+    return keras
+
+
+class KerasAdapter:
+    """Keras 3 models: Adam, sparse cross-entropy, early stopping; saved as ``model.keras``."""
+
+    file_name = "model.keras"
+
+    def fit(  # noqa: PLR0913
+        self,
+        model: Any,
+        train: tuple[np.ndarray, np.ndarray],
+        validation: tuple[np.ndarray, np.ndarray],
+        training: dict[str, Any],
+        seed: int,
+    ) -> tuple[Any, History]:
+        """Fit with early stopping on the validation loss, keeping the best epoch's weights."""
+        keras = _keras()
+        keras.utils.set_random_seed(seed)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=training["learning_rate"]),
+            loss=keras.losses.SparseCategoricalCrossentropy(),
+            metrics=["accuracy"],
+        )
+        early_stopping = keras.callbacks.EarlyStopping(
+            monitor="val_loss",
+            patience=training["early_stopping_patience"],
+            restore_best_weights=True,
+        )
+        history = model.fit(
+            *train,
+            validation_data=validation,
+            epochs=training["epochs"],
+            batch_size=training["batch_size"],
+            callbacks=[early_stopping],
+            # Keras' progress bar on a terminal, one line per epoch otherwise (CI logs).
+            verbose=1 if sys.stdout.isatty() else 2,
+        )
+        epochs = {name: [float(value) for value in values] for name, values in history.history.items()}
+        logger.info(
+            "Trained %d epochs; kept the weights of epoch %d.",
+            len(epochs["val_loss"]),
+            int(np.argmin(epochs["val_loss"])) + 1,
+        )
+        return model, epochs
+
+    def predict_proba(self, model: Any, examples: np.ndarray, n_classes: int) -> np.ndarray:
+        """The softmax output."""
+        return model.predict(np.asarray(examples), verbose=0).astype(np.float32)
+
+    def save(self, model: Any, folder: Path) -> None:
+        """Keras' native ``.keras`` file."""
+        model.save(folder / self.file_name)
+
+    def load(self, folder: Path) -> Any:
+        """Load the ``.keras`` file, compiled state left out (only prediction follows)."""
+        return _keras().saving.load_model(folder / self.file_name, compile=False)
+
+
+class SklearnAdapter:
+    """scikit-learn estimators with ``predict_proba``; saved with joblib (a pickle)."""
+
+    file_name = "model.joblib"
+
+    def fit(  # noqa: PLR0913
+        self,
+        model: Any,
+        train: tuple[np.ndarray, np.ndarray],
+        validation: tuple[np.ndarray, np.ndarray],
+        training: dict[str, Any],
+        seed: int,
+    ) -> tuple[Any, History]:
+        """Fit in one step on the training examples; the validation split is not needed."""
+        if "random_state" in model.get_params():
+            model.set_params(random_state=seed)
+        return model.fit(np.asarray(train[0]), train[1]), {}
+
+    def predict_proba(self, model: Any, examples: np.ndarray, n_classes: int) -> np.ndarray:
+        """``predict_proba``, with a zero column for any class the estimator never saw."""
+        probabilities = np.zeros((len(examples), n_classes), dtype=np.float32)
+        probabilities[:, model.classes_] = model.predict_proba(np.asarray(examples))
+        return probabilities
+
+    def save(self, model: Any, folder: Path) -> None:
+        """joblib's pickle of the estimator."""
+        joblib.dump(model, folder / self.file_name)
+
+    def load(self, folder: Path) -> Any:
+        """Unpickle the estimator: only ever from a store the project wrote (a pickle runs code)."""
+        return joblib.load(folder / self.file_name)
+
+
+FRAMEWORKS: dict[str, FrameworkAdapter] = {"keras": KerasAdapter(), "sklearn": SklearnAdapter()}
+
+
+def get_adapter(framework: str) -> FrameworkAdapter:
+    """The adapter of ``framework``, or fail listing the known ones."""
+    try:
+        return FRAMEWORKS[framework]
+    except KeyError:
+        raise ValueError(
+            f"Unknown framework '{framework}'. Known: {', '.join(sorted(FRAMEWORKS))}."
+        ) from None
