@@ -8,6 +8,9 @@ from typing import Any
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 
+from gtzan_kedro.parameters import validate_parameters
+from gtzan_kedro.project_config import use_session_parameters
+
 logger = logging.getLogger(__name__)
 
 
@@ -49,3 +52,13 @@ def _mlflow_run_options(context: KedroContext | None) -> Any:
     """kedro-mlflow's run options stored on the context, or ``None`` without kedro-mlflow."""
     mlflow_config = getattr(context, "mlflow", None)
     return mlflow_config.tracking.run if mlflow_config is not None else None
+
+
+class ParameterValidationHook:
+    """Check every parameter when the run starts, before any node runs."""
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        """Validate the run's parameters (configuration and ``--params``) against the schema."""
+        validate_parameters(context.params)
+        use_session_parameters(context.params)

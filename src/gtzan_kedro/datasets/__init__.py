@@ -4,7 +4,6 @@ from gtzan_kedro.datasets.audio import AudioDataset, AudioMetadataDataset
 from gtzan_kedro.datasets.clip_folder import ClipFolderDataset
 from gtzan_kedro.datasets.feature_cache import FeatureCacheDataset, FeatureFingerprintsDataset
 from gtzan_kedro.datasets.files import FileStatDataset, LocalFolderDataset
-from gtzan_kedro.datasets.model import ModelDataset
 from gtzan_kedro.datasets.numpy_array import NumpyArrayDataset
 from gtzan_kedro.datasets.optional import OptionalDataset
 
@@ -16,7 +15,6 @@ __all__ = [
     "FeatureFingerprintsDataset",
     "FileStatDataset",
     "LocalFolderDataset",
-    "ModelDataset",
     "NumpyArrayDataset",
     "OptionalDataset",
 ]

@@ -23,6 +23,9 @@ History = dict[str, list[float]]
 class FrameworkAdapter(Protocol):
     """What the pipeline and the model artefact need from a framework."""
 
+    def seed(self, seed: int) -> None:
+        """Seed the framework's random choices (initial weights, shuffling)."""
+
     def fit(  # noqa: PLR0913 - the training and validation data and the training block
         self,
         model: Any,
@@ -54,6 +57,10 @@ class KerasAdapter:
     """Keras 3 models: Adam, sparse cross-entropy, early stopping; saved as ``model.keras``."""
 
     file_name = "model.keras"
+
+    def seed(self, seed: int) -> None:
+        """Seed Python, NumPy and the backend at once."""
+        _keras().utils.set_random_seed(seed)
 
     def fit(  # noqa: PLR0913
         self,
@@ -110,6 +117,9 @@ class SklearnAdapter:
     """scikit-learn estimators with ``predict_proba``; saved with joblib (a pickle)."""
 
     file_name = "model.joblib"
+
+    def seed(self, seed: int) -> None:
+        """Nothing global: estimators take ``random_state`` when they are fitted."""
 
     def fit(  # noqa: PLR0913
         self,

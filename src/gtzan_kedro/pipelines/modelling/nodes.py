@@ -1,25 +1,21 @@
-"""Nodes of the modelling pipeline: build, train, predict and evaluate one architecture."""
+"""Nodes of the modelling pipeline: build, train, package and evaluate one architecture."""
 
 from __future__ import annotations
 
 import logging
-import sys
+from collections.abc import Callable
 from typing import Any
 
-import keras
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.metrics import (
-    ConfusionMatrixDisplay,
-    accuracy_score,
-    classification_report,
-    confusion_matrix,
-    precision_recall_fscore_support,
-)
+from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix
 
+from gtzan_kedro.evaluation.statistics import track_scores
 from gtzan_kedro.genres import GENRES
-from gtzan_kedro.pipelines.modelling.architectures import get_builder
+from gtzan_kedro.models.frameworks import get_adapter
+from gtzan_kedro.models.genre_classifier import GenreClassifier
+from gtzan_kedro.pipelines.modelling.architectures import get_architecture
 
 logger = logging.getLogger(__name__)
 
@@ -28,147 +24,113 @@ LABELS = list(range(len(GENRES)))
 _HISTORY_NAMES = {"loss": "train_loss", "accuracy": "train_accuracy"}
 
 
-def build_model(
-    train_sequences: np.ndarray, architecture: str, model: dict[str, Any], seed: int
-) -> Any:
-    """Build the untrained ``architecture`` for sequences shaped like the training ones."""
+def build_model(train_examples: np.ndarray, architecture: dict[str, Any], seed: int) -> Any:
+    """Build the untrained model for examples shaped like the training ones."""
+    registered = get_architecture(architecture["builder"])
     # Seeding here makes an architecture's initial weights independent of which others ran first.
-    keras.utils.set_random_seed(seed)
-    built = get_builder(architecture)(
-        input_shape=tuple(train_sequences.shape[1:]), n_classes=len(GENRES), **model
+    get_adapter(registered.framework).seed(seed)
+    return registered.builder(
+        input_shape=tuple(train_examples.shape[1:]), n_classes=len(GENRES), **architecture["model"]
     )
-    if isinstance(built, keras.Model):
-        logger.info("Built '%s': %d parameters.", architecture, built.count_params())
-    return built
 
 
 def train_model(  # noqa: PLR0917 - Kedro passes one positional input per dataset
     model: Any,
-    train_sequences: np.ndarray,
+    train_examples: np.ndarray,
     train_labels: np.ndarray,
-    validation_sequences: np.ndarray,
+    validation_examples: np.ndarray,
     validation_labels: np.ndarray,
+    architecture: dict[str, Any],
     training: dict[str, Any],
     seed: int,
 ) -> tuple[Any, dict[str, list[float]]]:
     """Fit the model on the training split; return it with its per-epoch history."""
-    keras.utils.set_random_seed(seed)
-    if not isinstance(model, keras.Model):
-        # A scikit-learn estimator fits in one step: no epochs, so no history.
-        return model.fit(np.asarray(train_sequences), train_labels), {}
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=training["learning_rate"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=["accuracy"],
+    framework = get_architecture(architecture["builder"]).framework
+    return get_adapter(framework).fit(
+        model,
+        (train_examples, train_labels),
+        (validation_examples, validation_labels),
+        # The block's own values over modelling.training (both checked when the run started).
+        training | architecture.get("training", {}),
+        seed,
     )
-    early_stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=training["early_stopping_patience"], restore_best_weights=True
+
+
+def package_classifier(  # noqa: PLR0917 - Kedro passes one positional input per dataset
+    model: Any,
+    normalisation: dict[str, Any],
+    architecture: dict[str, Any],
+    feature_set: dict[str, Any],
+    sample_rate: int,
+    name: str,
+) -> GenreClassifier:
+    """Bind the trained model to its feature set and statistics: the one model artefact."""
+    return GenreClassifier(
+        architecture=name,
+        builder=architecture["builder"],
+        framework=get_architecture(architecture["builder"]).framework,
+        feature_set=architecture["features"],
+        extractor=feature_set["extractor"],
+        feature_params=feature_set.get("params", {}),
+        window=feature_set.get("window"),
+        normalisation=normalisation,
+        sample_rate=sample_rate,
+        class_names=list(GENRES),
+        model=model,
     )
-    history = model.fit(
-        train_sequences,
-        train_labels,
-        validation_data=(validation_sequences, validation_labels),
-        epochs=training["epochs"],
-        batch_size=training["batch_size"],
-        callbacks=[early_stopping],
-        verbose=_fit_verbosity(),
-    )
-    epochs = {name: [float(value) for value in values] for name, values in history.history.items()}
-    best_epoch = int(np.argmin(epochs["val_loss"])) + 1
-    logger.info(
-        "Trained %d epochs; kept the weights of epoch %d.", len(epochs["val_loss"]), best_epoch
-    )
-    return model, epochs
 
 
-def _fit_verbosity() -> int:
-    """Keras' progress bar on a terminal, one line per epoch otherwise (CI logs)."""
-    return 1 if sys.stdout.isatty() else 2
-
-
-def predict_probabilities(model: Any, sequences: np.ndarray) -> np.ndarray:
-    """Class probabilities ``(n, n_genres)`` of each sequence."""
-    if isinstance(model, keras.Model):
-        return model.predict(sequences, verbose=0).astype(np.float32)
-    probabilities = np.zeros((len(sequences), len(GENRES)), dtype=np.float32)
-    # An estimator only has columns for the classes it saw in training.
-    probabilities[:, model.classes_] = model.predict_proba(np.asarray(sequences))
-    return probabilities
-
-
-def aggregate_by_track(
-    probabilities: np.ndarray, labels: np.ndarray, track_ids: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Average the sequence probabilities of each track; return them with each track's label."""
-    tracks, track_index = np.unique(np.asarray(track_ids), return_inverse=True)
-    sums = np.zeros((len(tracks), probabilities.shape[1]))
-    np.add.at(sums, track_index, probabilities)
-    track_probabilities = sums / np.bincount(track_index)[:, None]
-    track_labels = np.zeros(len(tracks), dtype=np.int64)
-    track_labels[track_index] = labels
-    if np.any(track_labels[track_index] != labels):
-        raise ValueError("Some track has sequences with different labels.")
-    return track_probabilities, track_labels
-
-
-def classification_scores(labels: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
-    """Accuracy and macro-averaged precision, recall and F1."""
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        labels, predictions, average="macro", zero_division=0
-    )
-    return {
-        "accuracy": float(accuracy_score(labels, predictions)),
-        "macro_precision": float(precision),
-        "macro_recall": float(recall),
-        "macro_f1": float(f1),
-    }
-
-
-def evaluate(
-    probabilities: np.ndarray, labels: np.ndarray, track_ids: np.ndarray
-) -> dict[str, float]:
-    """Scores per sequence and per track (sequence probabilities averaged over each track)."""
-    track_probabilities, track_labels = aggregate_by_track(probabilities, labels, track_ids)
-    sequence_scores = classification_scores(labels, probabilities.argmax(axis=1))
-    track_scores = classification_scores(track_labels, track_probabilities.argmax(axis=1))
-    logger.info(
-        "Test accuracy: %.3f per track, %.3f per sequence.",
-        track_scores["accuracy"],
-        sequence_scores["accuracy"],
-    )
-    return {f"track_{name}": value for name, value in track_scores.items()} | {
-        f"sequence_{name}": value for name, value in sequence_scores.items()
-    }
-
-
-def classification_report_table(
-    probabilities: np.ndarray, labels: np.ndarray, track_ids: np.ndarray
+def predict_test_tracks(
+    classifier: GenreClassifier,
+    track_features: dict[str, Callable[[], np.ndarray]],
+    track_splits: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Precision, recall, F1 and support of each genre, per track and per sequence."""
-    track_probabilities, track_labels = aggregate_by_track(probabilities, labels, track_ids)
-    levels = {
-        "track": (track_labels, track_probabilities.argmax(axis=1)),
-        "sequence": (labels, probabilities.argmax(axis=1)),
-    }
-    tables = []
-    for level, (truth, predicted) in levels.items():
-        report = classification_report(
-            truth, predicted, labels=LABELS, target_names=GENRES, output_dict=True, zero_division=0
-        )
-        report.pop("accuracy", None)  # a scalar, already among the metrics
-        table = pd.DataFrame(report).T.rename_axis("genre").reset_index()
-        tables.append(table.assign(level=level))
-    columns = ["level", "genre", "precision", "recall", "f1-score", "support"]
-    report = pd.concat(tables, ignore_index=True)[columns].rename(columns={"f1-score": "f1"})
-    return report.astype({"support": int})
+    """One row per test track: its label, the predicted genre and every genre's probability."""
+    tracks = track_splits[track_splits["split"] == "test"]
+    probabilities = np.stack(
+        [classifier.predict_proba_features(track_features[track_id]())[0] for track_id in tracks["track_id"]]
+    ) if len(tracks) else np.empty((0, len(GENRES)))
+    table = pd.DataFrame(probabilities, columns=list(GENRES))
+    table.insert(0, "track_id", tracks["track_id"].to_numpy(dtype=str))
+    table.insert(1, "label", tracks["label"].to_numpy(dtype=np.int64))
+    table.insert(2, "predicted", probabilities.argmax(axis=1) if len(tracks) else [])
+    return table
 
 
-def plot_confusion_matrix(
-    probabilities: np.ndarray, labels: np.ndarray, track_ids: np.ndarray
-) -> Figure:
+def evaluate(track_predictions: pd.DataFrame, seed: int) -> dict[str, float]:
+    """Track-level accuracy and macro F1 with 95% bootstrap intervals, macro P/R."""
+    scores = track_scores(track_predictions["label"], track_predictions["predicted"], seed=seed)
+    logger.info(
+        "Test track accuracy %.3f [%.3f, %.3f] on %d tracks.",
+        scores["track_accuracy"],
+        scores["track_accuracy_ci_low"],
+        scores["track_accuracy_ci_high"],
+        len(track_predictions),
+    )
+    return scores
+
+
+def classification_report_table(track_predictions: pd.DataFrame) -> pd.DataFrame:
+    """Precision, recall, F1 and support of each genre over the test tracks."""
+    report = classification_report(
+        track_predictions["label"],
+        track_predictions["predicted"],
+        labels=LABELS,
+        target_names=GENRES,
+        output_dict=True,
+        zero_division=0,
+    )
+    report.pop("accuracy", None)  # a scalar, already among the metrics
+    table = pd.DataFrame(report).T.rename_axis("genre").reset_index()
+    table = table.rename(columns={"f1-score": "f1"})[["genre", "precision", "recall", "f1", "support"]]
+    return table.astype({"support": int})
+
+
+def plot_confusion_matrix(track_predictions: pd.DataFrame) -> Figure:
     """Track-level confusion matrix of the test split, genre names on both axes."""
-    track_probabilities, track_labels = aggregate_by_track(probabilities, labels, track_ids)
-    matrix = confusion_matrix(track_labels, track_probabilities.argmax(axis=1), labels=LABELS)
+    matrix = confusion_matrix(
+        track_predictions["label"], track_predictions["predicted"], labels=LABELS
+    )
     figure = Figure(figsize=(8, 7))
     axes = figure.subplots()
     ConfusionMatrixDisplay(matrix, display_labels=GENRES).plot(

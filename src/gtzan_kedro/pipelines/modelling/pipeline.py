@@ -1,38 +1,41 @@
-"""Wiring of the modelling pipeline: one build -> train -> evaluate template per architecture."""
+"""Wiring of the modelling pipeline: one build -> train -> package -> evaluate per architecture."""
+
+from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
-from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
 from gtzan_kedro.pipelines.modelling.nodes import (
     build_model,
     classification_report_table,
     evaluate,
     mlflow_metrics,
+    package_classifier,
     plot_confusion_matrix,
     plot_training_curves,
-    predict_probabilities,
+    predict_test_tracks,
     train_model,
 )
+from gtzan_kedro.project_config import configured_architectures
 
-# Feature datasets every architecture reads under their own, un-namespaced names.
-SHARED_INPUTS = {
-    "train_sequences",
+# What an architecture reads from its feature set's namespace, by the template's names.
+FEATURE_SET_INPUTS = (
+    "train_examples",
     "train_labels",
-    "validation_sequences",
+    "validation_examples",
     "validation_labels",
-    "test_sequences",
-    "test_labels",
-    "test_track_ids",
-}
+    "track_features",
+    "normalisation",
+)
 
 
-def create_template() -> Pipeline:
-    """Build, train and evaluate one architecture; names are namespaced by the caller."""
+def create_template(name: str) -> Pipeline:
+    """Build, train, package and evaluate architecture ``name``; namespaced by the caller."""
+    package = update_wrapper(partial(package_classifier, name=name), package_classifier)
     return Pipeline(
         [
             Node(
                 build_model,
-                inputs=["train_sequences", "params:architecture", "params:model", "params:seed"],
+                inputs=["train_examples", "params:architecture", "params:seed"],
                 outputs="untrained_model",
                 name="build_model",
             ),
@@ -40,37 +43,50 @@ def create_template() -> Pipeline:
                 train_model,
                 inputs=[
                     "untrained_model",
-                    "train_sequences",
+                    "train_examples",
                     "train_labels",
-                    "validation_sequences",
+                    "validation_examples",
                     "validation_labels",
-                    "params:training",
+                    "params:architecture",
+                    "params:modelling.training",
                     "params:seed",
                 ],
-                outputs=["model", "training_history"],
+                outputs=["trained_model", "training_history"],
                 name="train_model",
             ),
             Node(
-                predict_probabilities,
-                inputs=["model", "test_sequences"],
-                outputs="test_probabilities",
-                name="predict_test_split",
+                package,
+                inputs=[
+                    "trained_model",
+                    "normalisation",
+                    "params:architecture",
+                    "params:feature_set",
+                    "params:sample_rate",
+                ],
+                outputs="genre_classifier",
+                name="package_classifier",
+            ),
+            Node(
+                predict_test_tracks,
+                inputs=["genre_classifier", "track_features", "track_splits"],
+                outputs="track_predictions",
+                name="predict_test_tracks",
             ),
             Node(
                 evaluate,
-                inputs=["test_probabilities", "test_labels", "test_track_ids"],
+                inputs=["track_predictions", "params:seed"],
                 outputs="metrics",
                 name="evaluate",
             ),
             Node(
                 classification_report_table,
-                inputs=["test_probabilities", "test_labels", "test_track_ids"],
+                inputs="track_predictions",
                 outputs="classification_report",
                 name="report_per_genre",
             ),
             Node(
                 plot_confusion_matrix,
-                inputs=["test_probabilities", "test_labels", "test_track_ids"],
+                inputs="track_predictions",
                 outputs="confusion_matrix",
                 name="plot_confusion_matrix",
             ),
@@ -91,22 +107,33 @@ def create_template() -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """One namespaced copy of the template per registered architecture.
+    """One namespaced copy of the template per configured architecture.
 
-    Each copy reads the shared features and seed, and exposes its test metrics outside its
-    namespace as ``<architecture>_test_metrics`` for the reporting pipeline.
+    Each copy reads its feature set's examples and statistics, and exposes its test track
+    predictions and metrics outside its namespace for the reporting pipeline.
     """
-    template = create_template()
     return sum(
         (
             Pipeline(
-                template,
+                create_template(architecture),
                 namespace=architecture,
-                inputs=SHARED_INPUTS,
-                outputs={"metrics": f"{architecture}_test_metrics"},
-                parameters={"params:seed"},
+                inputs={
+                    "track_splits": "track_splits",
+                    **{name: f"{feature_set}.{name}" for name in FEATURE_SET_INPUTS},
+                },
+                outputs={
+                    "track_predictions": f"{architecture}_track_predictions",
+                    "metrics": f"{architecture}_test_metrics",
+                },
+                parameters={
+                    "params:architecture": f"params:modelling.architectures.{architecture}",
+                    "params:feature_set": f"params:feature_engineering.feature_sets.{feature_set}",
+                    "params:modelling.training": "params:modelling.training",
+                    "params:sample_rate": "params:sample_rate",
+                    "params:seed": "params:seed",
+                },
             )
-            for architecture in ARCHITECTURES
+            for architecture, feature_set in configured_architectures().items()
         ),
         start=Pipeline([]),
     )

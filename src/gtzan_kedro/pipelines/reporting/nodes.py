@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,3 +79,51 @@ def plot_comparison(comparison: pd.DataFrame, chart_metrics: list[str]) -> Figur
     axes.legend(loc="upper right", fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def _fingerprint(table: pd.DataFrame) -> str:
+    """A short hash of a table's rows, for telling two sets of tracks apart."""
+    rows = table.astype(str).sort_values(list(table.columns)).to_csv(index=False)
+    return hashlib.sha256(rows.encode()).hexdigest()[:16]
+
+
+def choose_champion(
+    comparison: pd.DataFrame,
+    current_champion: dict[str, Any] | None,
+    track_splits: pd.DataFrame,
+    architectures: dict[str, dict[str, Any]],
+    promote: str,
+) -> dict[str, Any]:
+    """Register the best architecture; move ``champion`` unless the current one scored higher.
+
+    Scores are compared only on the same test tracks; ``promote: always`` moves it anyway.
+    """
+    best = comparison.iloc[0]
+    name = best["architecture"]
+    test_tracks = _fingerprint(track_splits.loc[track_splits["split"] == "test", ["track_id", "path"]])
+    tags = {
+        "architecture": name,
+        "builder": architectures[name]["builder"],
+        "feature_set": architectures[name]["features"],
+        "track_accuracy": f"{best['track_accuracy']:.4f}",
+        "data_fingerprint": _fingerprint(track_splits[["track_id", "path", "duration_s"]]),
+        "split_fingerprint": _fingerprint(track_splits[["track_id", "split"]]),
+        "test_tracks_fingerprint": test_tracks,
+    }
+    beaten = (
+        current_champion is not None
+        and current_champion.get("test_tracks_fingerprint") == test_tracks
+        and float(current_champion.get("track_accuracy", "nan")) > best["track_accuracy"]
+    )
+    if beaten and promote != "always":
+        logger.warning(
+            "The champion (version %s, '%s', track accuracy %s) scored higher on the same test "
+            "tracks than '%s' (%.4f): it stays champion. Promote anyway with `kedro run "
+            "--pipeline reporting --params reporting.promote_champion=always`.",
+            current_champion["version"],
+            current_champion.get("architecture"),
+            current_champion.get("track_accuracy"),
+            name,
+            best["track_accuracy"],
+        )
+    return {"architecture": name, "tags": tags, "promote": not beaten or promote == "always"}

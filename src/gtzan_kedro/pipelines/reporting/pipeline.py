@@ -1,27 +1,25 @@
-"""Wiring of the reporting pipeline: one comparison of every architecture's metrics."""
+"""Wiring of the reporting pipeline: compare every architecture, register the best one."""
 
 from kedro.pipeline import Node, Pipeline
 
-from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
 from gtzan_kedro.pipelines.reporting.nodes import (
+    choose_champion,
     compare_architectures,
     comparison_markdown,
     plot_comparison,
 )
+from gtzan_kedro.project_config import configured_architectures
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Tabulate, render and chart the test scores of all architectures, best first."""
+    """Tabulate, render and chart the test scores of all architectures; register the best."""
     return Pipeline(
         [
             Node(
                 compare_architectures,
                 inputs={
                     "rank_by": "params:reporting.rank_by",
-                    **{
-                        architecture: f"{architecture}_test_metrics"
-                        for architecture in ARCHITECTURES
-                    },
+                    **{name: f"{name}_test_metrics" for name in configured_architectures()},
                 },
                 outputs="architecture_comparison",
                 name="compare_architectures",
@@ -37,6 +35,18 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["architecture_comparison", "params:reporting.chart_metrics"],
                 outputs="architecture_comparison_chart",
                 name="plot_comparison",
+            ),
+            Node(
+                choose_champion,
+                inputs=[
+                    "architecture_comparison",
+                    "current_champion",
+                    "track_splits",
+                    "params:modelling.architectures",
+                    "params:reporting.promote_champion",
+                ],
+                outputs="champion_model",
+                name="register_champion",
             ),
         ]
     )

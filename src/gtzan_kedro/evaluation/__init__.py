@@ -1,0 +1,1 @@
+"""Evaluation statistics: intervals and paired tests over track predictions."""

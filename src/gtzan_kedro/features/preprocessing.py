@@ -1,0 +1,43 @@
+"""From a track's features to model inputs: windows and normalisation, defined once.
+
+The feature-engineering pipeline cuts training examples with these functions and the model
+artefact (``gtzan_kedro.models.genre_classifier``) applies the same ones to any audio, so a
+model never meets inputs prepared another way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gtzan_kedro.features.windows import sliding_windows
+
+
+def track_examples(features: np.ndarray, window: dict[str, int] | None) -> np.ndarray:
+    """A track's examples: windows of frames, or its rows as they are when ``window`` is None."""
+    features = np.asarray(features, dtype=np.float32)
+    if window is None:
+        return features
+    return sliding_windows(features, window["frames"], window["hop"])
+
+
+def normalise(examples: np.ndarray, normalisation: dict[str, Any]) -> np.ndarray:
+    """Standardise each feature dimension with the training split's mean and spread."""
+    mean = np.asarray(normalisation["mean"], dtype=np.float32)
+    std = np.asarray(normalisation["std"], dtype=np.float32)
+    return ((examples - mean) / std).astype(np.float32)
+
+
+def check_normalisation(normalisation: Any, dims: int | None = None) -> None:
+    """Fail unless ``normalisation`` holds finite means and positive finite spreads."""
+    if not isinstance(normalisation, dict) or not {"mean", "std"} <= set(normalisation):
+        raise ValueError("the normalisation statistics need 'mean' and 'std'")
+    mean = np.asarray(normalisation["mean"], dtype=np.float64)
+    std = np.asarray(normalisation["std"], dtype=np.float64)
+    if mean.shape != std.shape or mean.ndim != 1:
+        raise ValueError("'mean' and 'std' must be lists of the same length")
+    if dims is not None and len(mean) != dims:
+        raise ValueError(f"the statistics have {len(mean)} dimensions, the features {dims}")
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std)) and np.all(std > 0)):
+        raise ValueError("'mean' must be finite and 'std' finite and above zero")

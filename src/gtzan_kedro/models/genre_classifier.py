@@ -1,0 +1,107 @@
+"""The one model artefact: everything needed to go from audio to genre probabilities.
+
+A :class:`GenreClassifier` holds the feature set (extractor name, parameters, window), the
+normalisation fitted on the training split, the sample rate the training clips were decoded
+at, the class names in order, the framework and the fitted native model. Evaluation, the
+``predict`` command and the MLflow model server all call :meth:`GenreClassifier.predict_proba`
+on the same code path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import librosa
+import numpy as np
+
+from gtzan_kedro.errors import InputError
+from gtzan_kedro.features import get_extractor
+from gtzan_kedro.features.preprocessing import check_normalisation, normalise, track_examples
+from gtzan_kedro.models.frameworks import get_adapter
+
+logger = logging.getLogger(__name__)
+
+CARD_FILE = "genre_classifier.json"
+MODEL_FOLDER = "model"
+
+
+@dataclass
+class GenreClassifier:
+    """A trained classifier bound to the preprocessing it was trained with."""
+
+    architecture: str
+    builder: str
+    framework: str
+    feature_set: str
+    extractor: str
+    feature_params: dict[str, Any]
+    window: dict[str, int] | None
+    normalisation: dict[str, Any]
+    sample_rate: int
+    class_names: list[str]
+    model: Any = field(repr=False)
+
+    def features(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+        """The feature set's ``(rows, dims)`` features of one clip."""
+        waveform = np.asarray(waveform, dtype=np.float32)
+        if sample_rate != self.sample_rate:
+            waveform = librosa.resample(waveform, orig_sr=sample_rate, target_sr=self.sample_rate)
+        return get_extractor(self.extractor)(waveform, self.sample_rate, **self.feature_params)
+
+    def examples(self, features: np.ndarray) -> np.ndarray:
+        """A track's normalised examples, as the model was trained on them."""
+        return normalise(track_examples(features, self.window), self.normalisation)
+
+    def predict_proba_features(self, features: np.ndarray) -> tuple[np.ndarray, int]:
+        """Class probabilities of one track from its features, and how many examples voted."""
+        examples = self.examples(features)
+        per_example = get_adapter(self.framework).predict_proba(
+            self.model, examples, len(self.class_names)
+        )
+        probabilities = per_example.mean(axis=0)
+        if not np.all(np.isfinite(probabilities)):
+            raise InputError(
+                f"The '{self.architecture}' model gave probabilities that are not finite: "
+                "the model or its statistics are damaged; train it again."
+            )
+        return probabilities, len(examples)
+
+    def predict_proba(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Class probabilities ``(n_classes,)`` of one clip: its examples' probabilities averaged."""
+        return self.predict_proba_features(self.features(waveform, sample_rate))[0]
+
+    def card(self) -> dict[str, Any]:
+        """Everything but the native model, as JSON-ready values."""
+        card = asdict(self)
+        card.pop("model")
+        return card
+
+    def save(self, folder: Path) -> None:
+        """Write the card as JSON and the native model in its framework's format."""
+        (folder / MODEL_FOLDER).mkdir(parents=True)
+        (folder / CARD_FILE).write_text(json.dumps(self.card(), indent=1))
+        get_adapter(self.framework).save(self.model, folder / MODEL_FOLDER)
+
+    @classmethod
+    def load(cls, folder: Path) -> GenreClassifier:
+        """Read what :meth:`save` wrote, checking the statistics before any use."""
+        card_path = Path(folder) / CARD_FILE
+        try:
+            card = json.loads(card_path.read_text())
+            check_normalisation(card["normalisation"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise InputError(
+                f"'{card_path}' is not a usable model card ({error}): train the model again."
+            ) from None
+        try:
+            model = get_adapter(card["framework"]).load(Path(folder) / MODEL_FOLDER)
+        except Exception as error:  # each framework fails its own way on a damaged file
+            raise InputError(
+                f"The {card['framework']} model in '{Path(folder) / MODEL_FOLDER}' could not be "
+                f"loaded ({type(error).__name__}: {error}): train the model again."
+            ) from None
+        return cls(**card, model=model)

@@ -1,0 +1,98 @@
+"""Classify clips with a :class:`GenreClassifier`: one table, for ``predict`` and serving alike."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from kedro.io import DatasetError
+
+from gtzan_kedro.errors import InputError
+from gtzan_kedro.models.genre_classifier import GenreClassifier
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClipLimits:
+    """What a clip must be to be classified (``inference.*`` parameters)."""
+
+    min_seconds: float = 0.5
+    silence_db: float = -60.0
+
+
+def check_clip(samples: np.ndarray, sample_rate: int, limits: ClipLimits) -> float:
+    """Return the clip's duration in seconds; fail if it is too short or silent."""
+    seconds = len(samples) / sample_rate
+    if seconds < limits.min_seconds:
+        raise InputError(
+            f"Too short: {seconds:.2f} s, and at least {limits.min_seconds} s "
+            "(inference.min_seconds) are needed."
+        )
+    peak_db = 20 * np.log10(max(float(np.max(np.abs(samples))), 1e-10))
+    if peak_db < limits.silence_db:
+        raise InputError(
+            f"Silent: its loudest sample is at {peak_db:.0f} dBFS, below "
+            f"inference.silence_db ({limits.silence_db} dBFS)."
+        )
+    return seconds
+
+
+def prediction_columns(class_names: list[str], top_k: int) -> list[str]:
+    """The columns of the prediction table, for ``top_k`` listed genres."""
+    ranked = [f"{kind}_{rank}" for rank in range(1, top_k + 1) for kind in ("genre", "probability")]
+    return ["file", "status", "model", *ranked, "seconds", "windows", "padded", "error", *class_names]
+
+
+def classify_clips(
+    classifier: GenreClassifier,
+    clips: Mapping[str, Callable[[], np.ndarray]],
+    top_k: int,
+    limits: ClipLimits,
+) -> pd.DataFrame:
+    """One row per clip (decoded at the classifier's sample rate): its top genres, or its error."""
+    rows = [_classify_one(classifier, name, load, top_k, limits) for name, load in clips.items()]
+    table = pd.DataFrame(rows, columns=prediction_columns(classifier.class_names, top_k))
+    table["windows"] = table["windows"].astype("Int64")
+    failed = int((table["status"] == "error").sum())
+    logger.info(
+        "Classified %d of %d clips with '%s'%s.",
+        len(table) - failed,
+        len(table),
+        classifier.architecture,
+        f"; {failed} could not be classified" if failed else "",
+    )
+    # None rather than NaN: JSON answers say null, which every client parses.
+    return table.astype(object).where(table.notna(), None)
+
+
+def _classify_one(
+    classifier: GenreClassifier,
+    name: str,
+    load: Callable[[], np.ndarray],
+    top_k: int,
+    limits: ClipLimits,
+) -> dict[str, Any]:
+    """The prediction table's row of one clip."""
+    row: dict[str, Any] = {"file": name, "model": classifier.architecture}
+    try:
+        samples = load()
+        seconds = check_clip(samples, classifier.sample_rate, limits)
+        features = classifier.features(samples, classifier.sample_rate)
+        probabilities, windows = classifier.predict_proba_features(features)
+    except (DatasetError, InputError) as error:
+        logger.warning("Cannot classify '%s': %s", name, error)
+        return row | {"status": "error", "error": str(error)}
+    padded = classifier.window is not None and len(features) < classifier.window["frames"]
+    if padded:
+        logger.warning("'%s' (%.2f s) is shorter than one window: it is repeated.", name, seconds)
+    row |= {"status": "ok", "seconds": round(seconds, 3), "windows": windows, "padded": padded}
+    for rank, label in enumerate(np.argsort(-probabilities, kind="stable")[:top_k], start=1):
+        row[f"genre_{rank}"] = classifier.class_names[label]
+        row[f"probability_{rank}"] = float(probabilities[label])
+    scores = zip(classifier.class_names, probabilities, strict=True)
+    return row | {genre: float(p) for genre, p in scores}

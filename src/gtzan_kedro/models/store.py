@@ -1,0 +1,64 @@
+"""Where trained models are found: the MLflow store and registry that training wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import mlflow
+from mlflow.exceptions import MlflowException
+
+from gtzan_kedro.errors import InputError
+from gtzan_kedro.models.genre_classifier import GenreClassifier
+
+REGISTERED_MODEL = "genre_classifier"
+CHAMPION_ALIAS = "champion"
+
+
+def latest_logged_model_uri(architecture: str, experiment_id: str) -> str | None:
+    """The URI of the model most recently logged as ``architecture`` in the experiment."""
+    models = mlflow.search_logged_models(
+        experiment_ids=[experiment_id],
+        filter_string=f"name = '{architecture}'",
+        order_by=[{"field_name": "creation_timestamp", "ascending": False}],
+        max_results=1,
+        output_format="list",
+    )
+    return models[0].model_uri if models else None
+
+
+def resolve_model_uri(model: str, experiment: str) -> str:
+    """A model URI for ``model``: ``champion``, an architecture, a URI or a model folder."""
+    if model == CHAMPION_ALIAS:
+        return f"models:/{REGISTERED_MODEL}@{CHAMPION_ALIAS}"
+    if urlparse(model).scheme in {"models", "runs"}:
+        return model
+    if (Path(model) / "MLmodel").is_file():
+        return str(Path(model).resolve())
+    found = mlflow.get_experiment_by_name(experiment)
+    uri = latest_logged_model_uri(model, found.experiment_id) if found else None
+    if uri is None:
+        raise InputError(
+            f"No trained model '{model}' (inference.model): name 'champion', an architecture "
+            "trained in this project, a models:/ or runs:/ URI, or an MLflow model folder."
+        )
+    return uri
+
+
+def load_classifier(model: str, experiment: str) -> GenreClassifier:
+    """Load the :class:`GenreClassifier` inside the MLflow model that ``model`` names."""
+    if not (Path(model) / "MLmodel").is_file() and not _store_exists():
+        raise InputError("There is no trained model yet: train one with `make run` (`kedro run`).")
+    uri = resolve_model_uri(model, experiment)
+    try:
+        return mlflow.pyfunc.load_model(uri).unwrap_python_model().classifier
+    except MlflowException as error:
+        raise InputError(f"Cannot load model '{model}' ({uri}): {error.message}") from None
+
+
+def _store_exists() -> bool:
+    """Whether the tracking store exists, without creating an empty SQLite file."""
+    tracking_uri = mlflow.get_tracking_uri()
+    if urlparse(tracking_uri).scheme != "sqlite":
+        return True
+    return Path(tracking_uri.removeprefix("sqlite:///")).exists()

@@ -1,0 +1,197 @@
+"""The parameters' schema: checked when a run starts, before any node runs.
+
+Every block of ``conf/*/parameters*.yml`` has a pydantic model here. An architecture's
+``model`` block is checked against its builder's keyword arguments and a feature set's
+``params`` against its extractor's, from their type hints, so a registered function and its
+block are all it takes to add either. A wrong type, an out-of-range value or an unknown key
+ends the run with one line naming the parameter, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+
+from gtzan_kedro.errors import InputError
+from gtzan_kedro.features import FEATURE_SETS
+from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
+
+Fraction = Annotated[float, Field(ge=0, lt=1)]
+
+
+class _Block(BaseModel):
+    """A parameters block: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Training(_Block):
+    """How a model with epochs is fitted (``modelling.training``, merged into each block)."""
+
+    epochs: PositiveInt = 20
+    batch_size: PositiveInt = 32
+    learning_rate: PositiveFloat = 0.001
+    early_stopping_patience: NonNegativeInt = 4
+
+
+class Architecture(_Block):
+    """``modelling.architectures.<name>``: the builder, its feature set and settings."""
+
+    builder: str
+    features: str
+    model: dict[str, Any] = {}
+    training: dict[str, Any] = {}
+
+
+class Modelling(_Block):
+    """``modelling``: training defaults and one block per architecture."""
+
+    training: Training = Training()
+    architectures: dict[str, Architecture]
+
+
+class Window(_Block):
+    """Windows of frames that make one example."""
+
+    frames: PositiveInt
+    hop: PositiveInt
+
+
+class FeatureSet(_Block):
+    """``feature_engineering.feature_sets.<name>``: an extractor, its parameters, windows."""
+
+    extractor: str
+    params: dict[str, Any] = {}
+    window: Window | None = None
+
+
+class Split(_Block):
+    """``feature_engineering.split``: which track goes to which split."""
+
+    strategy: Literal["stratified", "artist_filtered"] = "stratified"
+    validation_size: Fraction = 0.15
+    test_size: Fraction = 0.2
+
+    @model_validator(mode="after")
+    def _leaves_training_tracks(self) -> Split:
+        if self.validation_size + self.test_size >= 1:
+            raise ValueError("validation_size + test_size must be below 1 to leave training tracks")
+        return self
+
+
+class FeatureEngineering(_Block):
+    """``feature_engineering``: the split, the feature sets and how they are computed."""
+
+    split: Split = Split()
+    feature_sets: dict[str, FeatureSet]
+    n_jobs: int = -1
+    recompute_features: bool = False
+
+
+class Inference(_Block):
+    """``inference``: classifying files with a trained model."""
+
+    model: str = "champion"
+    top_k: Annotated[int, Field(ge=1, le=10)] = 3
+    silence_db: Annotated[float, Field(le=0)] = -60.0
+    min_seconds: Annotated[float, Field(ge=0)] = 0.5
+    files: Any = None
+    output: str | None = None
+
+
+class Parameters(BaseModel):
+    """All parameters; blocks of other tools (e.g. ingestion sources) are checked by them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    seed: NonNegativeInt = 42
+    feature_engineering: FeatureEngineering
+    modelling: Modelling
+    inference: Inference = Inference()
+
+
+def validate_parameters(parameters: dict[str, Any]) -> Parameters:
+    """Check every parameter; raise :class:`InputError` with one line on the first problem."""
+    try:
+        checked = Parameters.model_validate(parameters)
+    except ValidationError as error:
+        raise InputError(_one_line(error)) from None
+    for name, feature_set in checked.feature_engineering.feature_sets.items():
+        prefix = f"feature_engineering.feature_sets.{name}"
+        _check_known(feature_set.extractor, FEATURE_SETS, f"{prefix}.extractor")
+        _check_keywords(FEATURE_SETS[feature_set.extractor], feature_set.params, f"{prefix}.params")
+    for name, block in checked.modelling.architectures.items():
+        prefix = f"modelling.architectures.{name}"
+        _check_known(block.builder, ARCHITECTURES, f"{prefix}.builder")
+        _check_known(block.features, checked.feature_engineering.feature_sets, f"{prefix}.features")
+        _check_keywords(ARCHITECTURES[block.builder].builder, block.model, f"{prefix}.model")
+        training_for(checked.modelling.training.model_dump(), block.training, prefix)
+    return checked
+
+
+def training_for(defaults: dict[str, Any], overrides: dict[str, Any], where: str) -> dict[str, Any]:
+    """``modelling.training`` with an architecture's own ``training`` values merged over it."""
+    try:
+        return Training.model_validate(defaults | overrides).model_dump()
+    except ValidationError as error:
+        raise InputError(_one_line(error, f"{where}.training")) from None
+
+
+def _check_known(name: str, known: dict[str, Any], where: str) -> None:
+    """Fail unless ``name`` is one of ``known``."""
+    if name not in known:
+        raise InputError(
+            f"Invalid parameter {where}={name!r}: use one of {', '.join(sorted(known))}."
+        )
+
+
+def _check_keywords(function: Callable[..., Any], values: dict[str, Any], where: str) -> None:
+    """Check ``values`` against ``function``'s keyword-only arguments and their type hints."""
+    schema = _keyword_schema(function)
+    try:
+        schema.model_validate(values)
+    except ValidationError as error:
+        allowed = ", ".join(schema.model_fields)
+        raise InputError(f"{_one_line(error, where)} ({function.__name__} takes: {allowed})") from None
+
+
+def _keyword_schema(function: Callable[..., Any]) -> type[BaseModel]:
+    """A pydantic model of ``function``'s keyword-only arguments."""
+    annotations = inspect.get_annotations(function)
+    fields: dict[str, Any] = {}
+    for name, parameter in inspect.signature(function).parameters.items():
+        if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
+            continue
+        hint = annotations.get(name, "Any")
+        # Hints are strings under `from __future__ import annotations`: resolved one by one,
+        # so a return type imported only for type checking is never needed.
+        hint = eval(hint, function.__globals__) if isinstance(hint, str) else hint
+        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+        fields[name] = (hint, default)
+    config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    return create_model(f"{function.__name__}_keywords", __config__=config, **fields)
+
+
+def _one_line(error: ValidationError, prefix: str = "") -> str:
+    """The first problem of ``error`` as ``Invalid parameter a.b=value: what is allowed.``"""
+    first = error.errors()[0]
+    path = ".".join(str(part) for part in (prefix, *first["loc"]) if part != "")
+    if first["type"] == "extra_forbidden":
+        return f"Unknown parameter {path}: remove it or check its spelling."
+    if first["type"] == "missing":
+        return f"Missing parameter {path}: add it to the parameters."
+    message = first["msg"][0].lower() + first["msg"][1:]
+    return f"Invalid parameter {path}={first.get('input')!r}: {message}."
