@@ -88,7 +88,9 @@ def copy_project(source: Path, destination: Path) -> Path:
     # Each copy tracks into its own MLflow store, never the developer's mlflow.db.
     mlflow_config = project / "conf" / "base" / "mlflow.yml"
     mlflow_config.write_text(
-        mlflow_config.read_text().replace("sqlite:///mlflow.db", f"sqlite:///{project}/mlflow.db")
+        mlflow_config.read_text().replace(
+            "sqlite:///${project_root:}/mlflow.db", f"sqlite:///{project}/mlflow.db"
+        )
     )
     # The package itself is installed; Kedro only checks that the source folder exists.
     (project / "src").mkdir()

@@ -1,20 +1,22 @@
 """``gtzan-kedro predict`` (also ``kedro predict``): the genres of audio files, as a table.
 
 The command runs the ``inference`` pipeline in a Kedro session, so files are classified
-exactly as ``kedro run --pipeline inference --params inference.files=...`` would, then prints
-the table that run wrote.
+exactly as ``kedro run --pipeline inference --params inference.files=...`` would: with the
+MLflow model artefact that training logged (the registry's champion by default), never with
+preprocessing rebuilt from today's configuration.
 """
 
 from __future__ import annotations
 
-import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 import pandas as pd
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
+from kedro.framework.project import configure_logging
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DatasetError
@@ -23,6 +25,14 @@ from kedro.utils import find_kedro_project
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.genres import GENRES
 
+# Only warnings and errors reach the terminal unless --verbose: the table is the answer.
+QUIET_LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}},
+    "root": {"handlers": ["stderr"], "level": "ERROR"},
+}
+
 
 @click.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("files", nargs=-1, required=True)
@@ -30,8 +40,8 @@ from gtzan_kedro.genres import GENRES
     "--model",
     "-m",
     default=None,
-    help="Architecture to classify with (lstm, cnn, svm ...). Default: the best of the latest "
-    "comparison (data/08_reporting/architecture_comparison.csv).",
+    help="champion (default: models:/genre_classifier@champion), an architecture (its model "
+    "from the latest training run), a models:/ or runs:/ URI, or an MLflow model folder.",
 )
 @click.option(
     "--top",
@@ -47,52 +57,42 @@ from gtzan_kedro.genres import GENRES
     default=None,
     help="Also write the table to this file: JSON records if it ends in .json, else CSV.",
 )
+@click.option("--force", is_flag=True, help="Replace an --output file that is not a table.")
 @click.option("--env", "-e", default=None, help="Kedro configuration environment, e.g. gtzan.")
 @click.option("--verbose", "-v", is_flag=True, help="Show the Kedro run's log.")
-def predict(  # noqa: PLR0917 - one argument per command-line option
+def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
     files: tuple[str, ...],
     model: str | None,
     top_k: int | None,
     output: str | None,
+    force: bool,
     env: str | None,
     verbose: bool,
 ) -> None:
     """Print the most likely genres of each audio FILE (WAV, AU, FLAC, OGG, MP3 ...).
 
     A FILE may also be a folder (its audio files) or a quoted glob pattern. Any length,
-    sample rate and channel count: each file is cut into windows of the training sequence
-    length over its whole duration, and their probabilities are averaged. A file that cannot
-    be classified (missing, empty, not audio, silent) gets an error line, the others are
-    still classified, and the exit status is 1.
+    sample rate and channel count: each file is featurised as the model was trained and its
+    windows' probabilities are averaged. A file that cannot be classified (missing, empty, not
+    audio, silent) gets an error line, the others are still classified, and the exit status
+    is 1. Models are pickles: use only models from a store you trust.
     """
     invoked_from = Path.cwd()
     project_path = find_kedro_project(invoked_from)
     if project_path is None:
         raise click.ClickException(
             f"No Kedro project at or above {invoked_from}: run the command inside the "
-            "gtzan-kedro project, whose data/ holds the trained models."
+            "gtzan-kedro project, whose MLflow store holds the trained models."
         )
-    inference: dict[str, Any] = {"files": [os.path.abspath(invoked_from / file) for file in files]}
-    if model:
-        inference["model"] = model
-    if top_k:
-        inference["top_k"] = top_k
-    if output:
-        inference["output"] = os.path.abspath(invoked_from / output)
-    if not verbose:
-        # The run's log and library warnings would bury the table; a failure is reported below.
-        logging.disable(logging.ERROR)
-    # The catalog's paths (data/...) are relative to the project root.
-    os.chdir(project_path)
-    bootstrap_project(project_path)
-    with KedroSession.create(
-        project_path=project_path, env=env, runtime_params={"inference": inference}
-    ) as session:
-        try:
-            session.run(pipeline_names=["inference"])
-        except (InputError, DatasetError) as error:
-            raise click.ClickException(str(error)) from None
-        table = session.load_context().catalog.load("genre_predictions")
+    inputs = [os.path.abspath(invoked_from / file) for file in files]
+    with tempfile.TemporaryDirectory() as scratch:
+        table_path = _output_path(output, inputs, force) if output else f"{scratch}/table.csv"
+        inference: dict[str, Any] = {"files": inputs, "output": table_path}
+        if model:
+            inference["model"] = model
+        if top_k:
+            inference["top_k"] = top_k
+        table = _run_inference(project_path, env, inference, verbose)
     click.echo(format_predictions(table, invoked_from))
     if output:
         click.echo(f"\nWritten to {output}.")
@@ -100,6 +100,52 @@ def predict(  # noqa: PLR0917 - one argument per command-line option
     if failed:
         click.echo(f"\n{failed} of {len(table)} files could not be classified.", err=True)
         raise SystemExit(1)
+
+
+def _output_path(output: str, inputs: list[str], force: bool) -> str:
+    """The table's absolute path; never an input, nor a file other than a table unless forced."""
+    path = Path(output).resolve()
+    if any(path == Path(entry).resolve() or path.is_relative_to(entry) for entry in inputs):
+        raise click.ClickException(
+            f"--output {output} is one of the files to classify: choose another path."
+        )
+    if path.is_dir():
+        raise click.ClickException(f"--output {output} is a folder: name a .csv or .json file.")
+    if path.exists() and not force and not _is_prediction_table(path):
+        raise click.ClickException(
+            f"--output {output} exists and is not a predictions table: choose another path, "
+            "or add --force to replace it."
+        )
+    return str(path)
+
+
+def _is_prediction_table(path: Path) -> bool:
+    """Whether ``path`` holds a table this command wrote (its first columns say so)."""
+    try:
+        with path.open(encoding="utf-8") as stream:
+            head = stream.read(200)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return head.startswith(("file,status,model", '[{"file":'))
+
+
+def _run_inference(
+    project_path: Path, env: str | None, inference: dict[str, Any], verbose: bool
+) -> pd.DataFrame:
+    """Run the inference pipeline and return the table it wrote."""
+    # TensorFlow's C++ start-up lines would come before the table.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    bootstrap_project(project_path)
+    with KedroSession.create(
+        project_path=project_path, env=env, runtime_params={"inference": inference}
+    ) as session:
+        if not verbose:  # after the session, which sets up Kedro's logging
+            configure_logging(QUIET_LOGGING)
+        try:
+            session.run(pipeline_names=["inference"])
+        except (InputError, DatasetError) as error:
+            raise click.ClickException(str(error)) from None
+        return session.load_context().catalog.load("genre_predictions")
 
 
 def format_predictions(table: pd.DataFrame, relative_to: Path) -> str:

@@ -6,6 +6,7 @@ from kedro.config import OmegaConfigLoader
 
 from gtzan_kedro.hooks import ParameterValidationHook, RunNameHook
 from gtzan_kedro.output_log import OutputLogHook
+from gtzan_kedro.project_config import PROJECT_PATH
 from gtzan_kedro.viz_offline import keep_kedro_viz_offline
 
 # kedro-mlflow registers its own hook as a plugin; RunNameHook names its runs and
@@ -29,4 +30,7 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # An environment (conf/local, conf/gtzan) overrides single keys, not whole top-level blocks.
     "merge_strategy": {"parameters": "soft"},
+    # `${project_root:}`: the checkout's root, for paths that must not depend on the folder a
+    # command runs in (the MLflow store).
+    "custom_resolvers": {"project_root": lambda: str(PROJECT_PATH)},
 }
