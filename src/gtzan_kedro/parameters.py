@@ -81,9 +81,10 @@ class FeatureSet(_Block):
 class Split(_Block):
     """``feature_engineering.split``: which track goes to which split."""
 
-    strategy: Literal["stratified", "artist_filtered"] = "stratified"
+    strategy: Literal["stratified", "artist_filtered", "kfold", "artist_kfold"] = "stratified"
     validation_size: Fraction = 0.15
     test_size: Fraction = 0.2
+    folds: Annotated[int, Field(ge=2)] = 5
 
     @model_validator(mode="after")
     def _leaves_training_tracks(self) -> Split:
@@ -112,14 +113,15 @@ class Inference(_Block):
     output: str | None = None
 
 
-class Parameters(BaseModel):
-    """All parameters; blocks of other tools (e.g. ingestion sources) are checked by them."""
-
-    model_config = ConfigDict(extra="allow")
+class Parameters(_Block):
+    """All parameters. Ingestion's sources check their own block when they are used."""
 
     seed: NonNegativeInt = 42
+    sample_rate: PositiveInt = 22050
+    ingestion: dict[str, Any] = {}
     feature_engineering: FeatureEngineering
     modelling: Modelling
+    reporting: dict[str, Any] = {}
     inference: Inference = Inference()
 
 

@@ -1,10 +1,10 @@
-"""The architectures the configuration declares, for building the pipelines.
+"""The architectures, feature sets and folds the configuration declares, for the pipelines.
 
 Kedro builds pipelines before a session reads its configuration, so by default the
-namespaces (one per architecture, one per feature set they read) come from the parameter
-files of ``conf/base`` and ``KEDRO_ENV`` (``local`` by default). When a session's parameters
-(another ``--env``, or ``--params``) declare other architectures, the session hook hands them
-over here and the pipelines are registered again from them.
+namespaces (one per architecture, one per feature set they read, one per cross-validation
+fold) come from the parameter files of ``conf/base`` and ``KEDRO_ENV`` (``local`` by
+default). When a session's parameters (another ``--env``, or ``--params``) declare others, the
+session hook hands them over here and the pipelines are registered again from them.
 """
 
 from __future__ import annotations
@@ -18,29 +18,44 @@ from kedro.framework.project import configure_project, settings
 
 PROJECT_PATH = Path(__file__).resolve().parents[2]
 
-_session_architectures: dict[str, str] | None = None
+# The artist-filtered lists give three artist-disjoint partitions: one fold each.
+ARTIST_FOLDS = 3
+
+_session_layout: dict[str, Any] | None = None
 
 
 @cache
-def _conf_architectures() -> dict[str, str]:
-    """``{architecture: feature set}`` of the parameter files."""
+def _conf_layout() -> dict[str, Any]:
+    """The pipelines' layout as the parameter files declare it."""
     loader = settings.CONFIG_LOADER_CLASS(
         conf_source=str(PROJECT_PATH / settings.CONF_SOURCE),
         env=os.environ.get("KEDRO_ENV"),
         **settings.CONFIG_LOADER_ARGS,
     )
-    return architectures_of(loader["parameters"])
+    return layout_of(loader["parameters"])
 
 
-def architectures_of(parameters: dict[str, Any]) -> dict[str, str]:
-    """``{architecture: feature set it reads}``, in the order of the parameters."""
+def layout_of(parameters: dict[str, Any]) -> dict[str, Any]:
+    """``{"architectures": {architecture: feature set}, "folds": [fold, ...]}``."""
     blocks = parameters["modelling"]["architectures"]
-    return {name: block["features"] for name, block in blocks.items()}
+    split = parameters["feature_engineering"]["split"]
+    count = {"kfold": split.get("folds", 5), "artist_kfold": ARTIST_FOLDS}.get(split["strategy"])
+    return {
+        "architectures": {name: block["features"] for name, block in blocks.items()},
+        # One unnamed "fold" for a holdout split: the namespaces stay those of the
+        # architectures and feature sets.
+        "folds": [f"fold_{index}" for index in range(1, count + 1)] if count else [""],
+    }
+
+
+def _layout() -> dict[str, Any]:
+    """The running session's layout, else that of the parameter files."""
+    return _conf_layout() if _session_layout is None else _session_layout
 
 
 def configured_architectures() -> dict[str, str]:
-    """The architectures of the running session, else those of the parameter files."""
-    return _conf_architectures() if _session_architectures is None else _session_architectures
+    """``{architecture: feature set it reads}``, in the order of the parameters."""
+    return _layout()["architectures"]
 
 
 def configured_feature_sets() -> list[str]:
@@ -48,10 +63,20 @@ def configured_feature_sets() -> list[str]:
     return list(dict.fromkeys(configured_architectures().values()))
 
 
+def configured_folds() -> list[str]:
+    """``fold_1`` ... ``fold_k`` for cross-validation, ``[""]`` for a holdout split."""
+    return _layout()["folds"]
+
+
+def scoped(name: str, fold: str) -> str:
+    """``name`` inside ``fold``'s namespace (``lstm.fold_2``), or as is for a holdout split."""
+    return f"{name}.{fold}" if fold else name
+
+
 def use_session_parameters(parameters: dict[str, Any]) -> None:
     """Build the pipelines for a session's (checked) parameters if they declare others."""
-    global _session_architectures  # noqa: PLW0603 - Kedro offers no per-session registry
-    architectures = architectures_of(parameters)
-    if architectures != configured_architectures():
-        _session_architectures = architectures
+    global _session_layout  # noqa: PLW0603 - Kedro offers no per-session pipeline registry
+    layout = layout_of(parameters)
+    if layout != _layout():
+        _session_layout = layout
         configure_project(__package__)  # forgets the registered pipelines

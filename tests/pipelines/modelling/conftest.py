@@ -1,4 +1,4 @@
-"""Fixtures of the modelling tests: tiny feature splits and the project's configuration."""
+"""Fixtures of the modelling tests: tiny examples, the project's configuration, tiny runs."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
+import pandas as pd
 from kedro.config import OmegaConfigLoader
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+import pytest
 
 from gtzan_kedro.genres import GENRES
 from tests.conftest import PROJECT_ROOT
@@ -15,24 +18,33 @@ from tests.conftest import PROJECT_ROOT
 FRAMES, N_MELS = 16, 8
 # Fast settings for any Keras architecture: enough to run every code path once.
 TINY_TRAINING = {"epochs": 1, "batch_size": 8, "learning_rate": 0.001, "early_stopping_patience": 1}
+# A tiny embedded dataset (4 clips of 3 s per genre) and small windows: features in seconds.
+TINY_FEATURES = {
+    "ingestion": {"generator": {"clips_per_genre": 4, "clip_seconds": 3.0}},
+    "feature_engineering": {
+        "split": {"validation_size": 0.25, "test_size": 0.25},
+        "n_jobs": 1,
+        "feature_sets": {"log_mel": {"window": {"frames": 32, "hop": 16}}},
+    },
+}
 
 
 def make_split(n_tracks: int, sequences_per_track: int, seed: int) -> dict[str, np.ndarray]:
-    """Random sequences of ``n_tracks`` tracks, genres in turn, with a genre-dependent offset."""
+    """Random windows of ``n_tracks`` tracks, genres in turn, with a genre-dependent offset."""
     rng = np.random.default_rng(seed)
     track_labels = np.arange(n_tracks) % len(GENRES)
     labels = np.repeat(track_labels, sequences_per_track).astype(np.int64)
-    # Interleave the tracks' sequences, as nothing guarantees they arrive grouped.
+    # Interleave the tracks' windows, as nothing guarantees they arrive grouped.
     order = rng.permutation(len(labels))
     track_ids = np.repeat([f"track{index:03d}" for index in range(n_tracks)], sequences_per_track)
-    sequences = rng.standard_normal((len(labels), FRAMES, N_MELS)).astype(np.float32)
-    sequences += 0.5 * labels[:, None, None]  # something to learn
-    return {"sequences": sequences[order], "labels": labels[order], "track_ids": track_ids[order]}
+    examples = rng.standard_normal((len(labels), FRAMES, N_MELS)).astype(np.float32)
+    examples += 0.5 * labels[:, None, None]  # something to learn
+    return {"examples": examples[order], "labels": labels[order], "track_ids": track_ids[order]}
 
 
 @pytest.fixture(scope="session")
 def tiny_splits() -> dict[str, dict[str, np.ndarray]]:
-    """Train 40, validation 20 and test 20 sequences of 16 frames x 8 mel bands, 2 per track."""
+    """Train 40, validation 20 and test 20 windows of 16 frames x 8 mel bands, 2 per track."""
     return {
         "train": make_split(20, 2, seed=0),
         "validation": make_split(10, 2, seed=1),
@@ -40,13 +52,72 @@ def tiny_splits() -> dict[str, dict[str, np.ndarray]]:
     }
 
 
-def write_model_input(splits: dict[str, dict[str, np.ndarray]], data: Path) -> None:
-    """Write the splits where the feature_engineering pipeline would: data/05_model_input."""
-    model_input = data / "05_model_input"
+def write_log_mel_input(data: Path, seed: int = 0) -> None:
+    """Write ``log_mel`` features as the feature_engineering pipeline would, without audio.
+
+    Per track a ``(FRAMES, N_MELS)`` array (one window each, FRAMES long) in the feature
+    cache, the track splits, unit normalisation and each split's examples, labels and ids:
+    enough for the modelling pipeline of any log_mel architecture.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for split, n_tracks in (("train", 20), ("validation", 10), ("test", 10)):
+        rows += [
+            {"track_id": f"{split}{index:03d}", "label": index % len(GENRES), "split": split}
+            for index in range(n_tracks)
+        ]
+    splits = pd.DataFrame(rows)
+    splits["genre"] = [GENRES[label] for label in splits["label"]]
+    splits["path"] = "generated/" + splits["genre"] + "/" + splits["track_id"] + ".wav"
+    splits["duration_s"] = 3.0
+    (data / "03_primary").mkdir(parents=True, exist_ok=True)
+    splits.to_parquet(data / "03_primary" / "track_splits.parquet")
+    features = data / "04_feature" / "log_mel"
+    model_input = data / "05_model_input" / "log_mel"
+    features.mkdir(parents=True, exist_ok=True)
     model_input.mkdir(parents=True, exist_ok=True)
-    for split, arrays in splits.items():
-        for kind, array in arrays.items():
-            np.save(model_input / f"{split}_{kind}.npy", array)
+    arrays = {}
+    for track in splits.itertuples():
+        array = rng.standard_normal((FRAMES, N_MELS)).astype(np.float32) + 0.5 * track.label
+        np.save(features / f"{track.track_id}.npy", array)
+        arrays[track.track_id] = array
+    (model_input / "normalisation.json").write_text(
+        '{"mean": %s, "std": %s, "rows": 1}' % ([0.0] * N_MELS, [1.0] * N_MELS)
+    )
+    for split, tracks in splits.groupby("split"):
+        np.save(model_input / f"{split}_examples.npy", np.stack([arrays[t] for t in tracks["track_id"]]))
+        np.save(model_input / f"{split}_labels.npy", tracks["label"].to_numpy(dtype=np.int64))
+        np.save(model_input / f"{split}_track_ids.npy", tracks["track_id"].to_numpy(dtype=str))
+
+
+def run_session(project: Path, pipelines: list[str], params: dict[str, Any], **kwargs) -> None:
+    """One ``kedro run --pipelines ... --params ...`` of the project copy, in this process."""
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, runtime_params=params) as session:
+        session.run(pipeline_names=pipelines, **kwargs)
+
+
+def train_tiny_project(
+    project: Path, architectures: list[str], params: dict[str, Any] | None = None
+) -> None:
+    """Ingestion and features on tiny data, ``architectures`` trained 2 epochs, reporting."""
+    params = params or {}
+    features = _merge(TINY_FEATURES, params)
+    training = _merge({"modelling": {"training": {"epochs": 2, "batch_size": 16}}}, params)
+    run_session(project, ["ingestion", "feature_engineering"], features)
+    run_session(project, ["modelling"], _merge(features, training), namespaces=architectures)
+    run_session(project, ["reporting"], _merge(features, training))
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` merged into ``base`` key by key, as Kedro merges runtime parameters."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
 from gtzan_kedro.errors import InputError
@@ -24,6 +25,8 @@ from gtzan_kedro.pipelines.feature_engineering.splits import (
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "validation", "test")
+# Splits cut into examples for training; test tracks are classified whole by the model artefact.
+EXAMPLE_SPLITS = ("train", "validation")
 # Part of every feature fingerprint: bump it when an extractor computes differently, so
 # that features cached by the old code are recomputed.
 FEATURES_VERSION = 2
@@ -32,7 +35,7 @@ FEATURES_VERSION = 2
 def split_tracks(
     track_table: pd.DataFrame, feature_engineering: dict[str, Any], seed: int
 ) -> pd.DataFrame:
-    """Assign every usable track to train, validation or test, by the configured strategy."""
+    """Assign every usable track to a split (holdout) or a fold (cross-validation)."""
     tracks = track_table[track_table["status"] == "ok"].copy()
     if tracks.empty:
         raise InputError("No usable clip in the track table: check ingestion's log and data.")
@@ -40,7 +43,36 @@ def split_tracks(
     strategy = split["strategy"]
     if strategy == "artist_filtered":
         return _split_table(assign_listed_splits(tracks, artist_filtered_lists()), "artist")
+    if strategy == "artist_kfold":
+        listed = assign_listed_splits(tracks, artist_filtered_lists())
+        # Each published partition is one fold: no artist is in two folds.
+        folds = listed["split"].map({"train": 1, "validation": 2, "test": 3})
+        return _fold_table(listed.assign(fold=folds), "artist")
+    if strategy == "kfold":
+        stratified = StratifiedKFold(n_splits=split["folds"], shuffle=True, random_state=seed)
+        tracks["fold"] = 0
+        for fold, (_, test) in enumerate(stratified.split(tracks, tracks["label"]), start=1):
+            tracks.iloc[test, tracks.columns.get_loc("fold")] = fold
+        return _fold_table(tracks, "track and genre")
     fractions = {"validation": split["validation_size"], "test": split["test_size"]}
+    tracks["split"] = _stratified_splits(tracks, fractions, seed)
+    return _split_table(tracks, "track and genre")
+
+
+def split_fold(
+    track_splits: pd.DataFrame, feature_engineering: dict[str, Any], seed: int, fold: int
+) -> pd.DataFrame:
+    """One fold's splits: its tracks are the test split, validation drawn from the others."""
+    tracks = track_splits.copy()
+    tracks["split"] = "test"
+    rest = tracks["fold"] != fold
+    fractions = {"validation": feature_engineering["split"]["validation_size"], "test": 0.0}
+    tracks.loc[rest, "split"] = _stratified_splits(tracks[rest], fractions, seed)
+    return _split_table(tracks, f"fold {fold}")
+
+
+def _stratified_splits(tracks: pd.DataFrame, fractions: dict[str, float], seed: int) -> np.ndarray:
+    """Each track's split, drawn per genre with the seed in the given fractions."""
     rng = np.random.default_rng(seed)
     assignments = []
     for genre, group in tracks.groupby("genre", sort=True):
@@ -49,8 +81,21 @@ def split_tracks(
         labels = ["test"] * n_test + ["validation"] * n_validation
         labels += ["train"] * (len(group) - len(labels))
         assignments.append(pd.Series(labels, index=order))
-    tracks["split"] = pd.concat(assignments).reindex(tracks["track_id"]).to_numpy()
-    return _split_table(tracks, "track and genre")
+    return pd.concat(assignments).reindex(tracks["track_id"]).to_numpy()
+
+
+def _fold_table(tracks: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Log the fold sizes and return the fold table's columns in a stable order."""
+    sizes = tracks["fold"].value_counts().sort_index()
+    logger.info(
+        "Split %d tracks into %d folds by %s: %s tracks.",
+        len(tracks),
+        len(sizes),
+        by,
+        ", ".join(str(size) for size in sizes),
+    )
+    columns = ["track_id", "genre", "label", "path", "duration_s", "fold"]
+    return tracks[columns].sort_values(["fold", "track_id"]).reset_index(drop=True)
 
 
 def _split_table(tracks: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -62,6 +107,7 @@ def _split_table(tracks: pd.DataFrame, by: str) -> pd.DataFrame:
         ", ".join(f"{name} {int((tracks['split'] == name).sum())}" for name in SPLITS),
     )
     columns = ["track_id", "genre", "label", "path", "duration_s", "split"]
+    columns += ["fold"] if "fold" in tracks else []
     return tracks[columns].sort_values(["split", "track_id"]).reset_index(drop=True)
 
 

@@ -1,17 +1,28 @@
-"""Wiring of feature engineering: one split, then one namespace per feature set in use."""
+"""Wiring of feature engineering: the split, then one namespace per feature set in use.
+
+With cross-validation (``split.strategy: kfold``), each fold gets its splits
+(``fold_<k>.track_splits``) and each feature set its statistics and examples per fold
+(``<feature set>.fold_<k>``): nothing is fitted on a fold's test tracks.
+"""
 
 from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
 from gtzan_kedro.pipelines.feature_engineering.nodes import (
-    SPLITS,
+    EXAMPLE_SPLITS,
     extract_features,
     fit_normalisation,
     make_examples,
+    split_fold,
     split_tracks,
 )
-from gtzan_kedro.project_config import configured_feature_sets
+from gtzan_kedro.project_config import configured_feature_sets, configured_folds, scoped
+
+
+def fold_splits(fold: str) -> str:
+    """The dataset of ``fold``'s splits: the holdout split itself when there are no folds."""
+    return f"{fold}.track_splits" if fold else "track_splits"
 
 
 def _make_examples_node(split: str) -> Node:
@@ -25,8 +36,8 @@ def _make_examples_node(split: str) -> Node:
     )
 
 
-def create_feature_set_template() -> Pipeline:
-    """Extract one feature set per track, normalise on train, cut each split into examples."""
+def create_extraction_template() -> Pipeline:
+    """Extract one feature set for every track, reusing cached tracks."""
     return Pipeline(
         [
             Node(
@@ -43,47 +54,85 @@ def create_feature_set_template() -> Pipeline:
                 ],
                 outputs="track_features",
                 name="extract_features",
-            ),
+            )
+        ]
+    )
+
+
+def create_examples_template() -> Pipeline:
+    """Fit normalisation on the training tracks and cut each split into examples."""
+    return Pipeline(
+        [
             Node(
                 fit_normalisation,
                 inputs=["track_features", "track_splits"],
                 outputs="normalisation",
                 name="fit_normalisation",
             ),
-            *(_make_examples_node(split) for split in SPLITS),
+            *(_make_examples_node(split) for split in EXAMPLE_SPLITS),
         ]
+    )
+
+
+def _split_nodes() -> Pipeline:
+    """The track split, and each fold's splits under cross-validation."""
+    nodes = [
+        Node(
+            split_tracks,
+            inputs=["track_table", "params:feature_engineering", "params:seed"],
+            outputs="track_splits",
+            name="split_tracks",
+        )
+    ]
+    for number, fold in enumerate(configured_folds(), start=1):
+        if fold:
+            nodes.append(
+                Node(
+                    update_wrapper(partial(split_fold, fold=number), split_fold),
+                    inputs=["track_splits", "params:feature_engineering", "params:seed"],
+                    outputs=fold_splits(fold),
+                    name=f"split_{fold}",
+                )
+            )
+    return Pipeline(nodes)
+
+
+def _feature_set_pipeline(feature_set: str) -> Pipeline:
+    """Extraction in ``feature_set``'s namespace, then statistics and examples per fold."""
+    parameters = {
+        "params:feature_set": f"params:feature_engineering.feature_sets.{feature_set}",
+        "params:sample_rate": "params:sample_rate",
+        "params:feature_engineering.recompute_features": (
+            "params:feature_engineering.recompute_features"
+        ),
+        "params:feature_engineering.n_jobs": "params:feature_engineering.n_jobs",
+    }
+    extraction = Pipeline(
+        create_extraction_template(),
+        namespace=feature_set,
+        inputs={"raw_clips", "raw_clip_stats", "track_splits"},
+        parameters=parameters,
+    )
+    return extraction + sum(
+        (
+            Pipeline(
+                create_examples_template(),
+                namespace=scoped(feature_set, fold),
+                inputs={
+                    "track_features": f"{feature_set}.track_features",
+                    "track_splits": fold_splits(fold),
+                },
+                parameters={"params:feature_set": parameters["params:feature_set"]},
+            )
+            for fold in configured_folds()
+        ),
+        start=Pipeline([]),
     )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Split by track, then featurise each track once per feature set the architectures read."""
-    split = Pipeline(
-        [
-            Node(
-                split_tracks,
-                inputs=["track_table", "params:feature_engineering", "params:seed"],
-                outputs="track_splits",
-                name="split_tracks",
-            )
-        ]
-    )
-    template = create_feature_set_template()
-    return split + sum(
-        (
-            Pipeline(
-                template,
-                namespace=feature_set,
-                inputs={"raw_clips", "raw_clip_stats", "track_splits"},
-                parameters={
-                    "params:feature_set": f"params:feature_engineering.feature_sets.{feature_set}",
-                    "params:sample_rate": "params:sample_rate",
-                    "params:feature_engineering.recompute_features": (
-                        "params:feature_engineering.recompute_features"
-                    ),
-                    "params:feature_engineering.n_jobs": "params:feature_engineering.n_jobs",
-                },
-            )
-            for feature_set in configured_feature_sets()
-        ),
+    return _split_nodes() + sum(
+        (_feature_set_pipeline(feature_set) for feature_set in configured_feature_sets()),
         start=Pipeline([]),
     )

@@ -98,8 +98,16 @@ def predict_test_tracks(
 
 
 def evaluate(track_predictions: pd.DataFrame, seed: int) -> dict[str, float]:
-    """Track-level accuracy and macro F1 with 95% bootstrap intervals, macro P/R."""
+    """Track accuracy and macro F1 with 95% bootstrap intervals; per fold under k-fold."""
     scores = track_scores(track_predictions["label"], track_predictions["predicted"], seed=seed)
+    if "fold" in track_predictions:
+        correct = track_predictions["label"] == track_predictions["predicted"]
+        per_fold = correct.groupby(track_predictions["fold"]).mean()
+        scores |= {f"fold_{fold}_track_accuracy": float(value) for fold, value in per_fold.items()}
+        scores |= {
+            "fold_track_accuracy_mean": float(per_fold.mean()),
+            "fold_track_accuracy_std": float(per_fold.std(ddof=1)),
+        }
     logger.info(
         "Test track accuracy %.3f [%.3f, %.3f] on %d tracks.",
         scores["track_accuracy"],
@@ -162,15 +170,27 @@ def plot_training_curves(history: dict[str, list[float]]) -> Figure:
     return figure
 
 
-def mlflow_metrics(
-    metrics: dict[str, float], history: dict[str, list[float]]
-) -> dict[str, dict[str, float] | list[dict[str, float]]]:
-    """Evaluation scores as single MLflow metrics and the training history as metric steps."""
-    logged: dict[str, Any] = {name: {"value": value, "step": 0} for name, value in metrics.items()}
-    for name, values in history.items():
-        logged[_HISTORY_NAMES.get(name, name)] = [
+def combine_folds(*fold_predictions: pd.DataFrame) -> pd.DataFrame:
+    """The out-of-fold predictions of every fold in one table, with a ``fold`` column."""
+    return pd.concat(
+        [table.assign(fold=fold) for fold, table in enumerate(fold_predictions, start=1)],
+        ignore_index=True,
+    )
+
+
+def score_metrics(metrics: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Evaluation scores as single MLflow metrics."""
+    return {name: {"value": value, "step": 0} for name, value in metrics.items()}
+
+
+def history_metrics(history: dict[str, list[float]]) -> dict[str, Any]:
+    """The training history as MLflow metric steps, one per epoch."""
+    logged: dict[str, Any] = {
+        _HISTORY_NAMES.get(name, name): [
             {"value": value, "step": epoch} for epoch, value in enumerate(values, start=1)
         ]
+        for name, values in history.items()
+    }
     if history:
         logged["epochs_trained"] = {"value": len(history["loss"]), "step": 0}
     return logged

@@ -1,35 +1,43 @@
-"""Wiring of the modelling pipeline: one build -> train -> package -> evaluate per architecture."""
+"""Wiring of the modelling pipeline: build -> train -> package -> evaluate per architecture.
+
+With cross-validation each architecture trains one model per fold (``lstm.fold_2``), each
+predicting its own fold's test tracks; ``combine_folds`` puts the out-of-fold predictions
+together, so every track is predicted exactly once and evaluated once.
+"""
 
 from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
+from gtzan_kedro.pipelines.feature_engineering.pipeline import fold_splits
 from gtzan_kedro.pipelines.modelling.nodes import (
     build_model,
     classification_report_table,
+    combine_folds,
     evaluate,
-    mlflow_metrics,
+    history_metrics,
     package_classifier,
     plot_confusion_matrix,
     plot_training_curves,
     predict_test_tracks,
+    score_metrics,
     train_model,
 )
-from gtzan_kedro.project_config import configured_architectures
+from gtzan_kedro.project_config import configured_architectures, configured_folds, scoped
 
-# What an architecture reads from its feature set's namespace, by the template's names.
-FEATURE_SET_INPUTS = (
+# What an architecture reads from its feature set's namespace (per fold), by the template's
+# names.
+FOLD_INPUTS = (
     "train_examples",
     "train_labels",
     "validation_examples",
     "validation_labels",
-    "track_features",
     "normalisation",
 )
 
 
-def create_template(name: str) -> Pipeline:
-    """Build, train, package and evaluate architecture ``name``; namespaced by the caller."""
+def create_training_template(name: str) -> Pipeline:
+    """Build, train and package architecture ``name``, and predict its test tracks."""
     package = update_wrapper(partial(package_classifier, name=name), package_classifier)
     return Pipeline(
         [
@@ -73,6 +81,26 @@ def create_template(name: str) -> Pipeline:
                 name="predict_test_tracks",
             ),
             Node(
+                plot_training_curves,
+                inputs="training_history",
+                outputs="training_curves",
+                name="plot_training_curves",
+            ),
+            Node(
+                history_metrics,
+                inputs="training_history",
+                outputs="history_metrics",
+                name="log_training_history",
+            ),
+        ]
+    )
+
+
+def create_evaluation_template() -> Pipeline:
+    """Score an architecture's test track predictions (every track once, out of fold)."""
+    return Pipeline(
+        [
+            Node(
                 evaluate,
                 inputs=["track_predictions", "params:seed"],
                 outputs="metrics",
@@ -91,14 +119,8 @@ def create_template(name: str) -> Pipeline:
                 name="plot_confusion_matrix",
             ),
             Node(
-                plot_training_curves,
-                inputs="training_history",
-                outputs="training_curves",
-                name="plot_training_curves",
-            ),
-            Node(
-                mlflow_metrics,
-                inputs=["metrics", "training_history"],
+                score_metrics,
+                inputs="metrics",
                 outputs="mlflow_metrics",
                 name="log_metrics",
             ),
@@ -106,33 +128,60 @@ def create_template(name: str) -> Pipeline:
     )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    """One namespaced copy of the template per configured architecture.
+def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
+    """Train ``architecture`` once per fold (once for a holdout split), then evaluate it."""
+    parameters = {
+        "params:architecture": f"params:modelling.architectures.{architecture}",
+        "params:feature_set": f"params:feature_engineering.feature_sets.{feature_set}",
+        "params:modelling.training": "params:modelling.training",
+        "params:sample_rate": "params:sample_rate",
+        "params:seed": "params:seed",
+    }
+    predictions = f"{architecture}_track_predictions"
+    folds = configured_folds()
+    training = sum(
+        (
+            Pipeline(
+                create_training_template(architecture),
+                namespace=scoped(architecture, fold),
+                inputs={
+                    "track_splits": fold_splits(fold),
+                    "track_features": f"{feature_set}.track_features",
+                    **{name: f"{scoped(feature_set, fold)}.{name}" for name in FOLD_INPUTS},
+                },
+                outputs={} if fold else {"track_predictions": predictions},
+                parameters=parameters,
+            )
+            for fold in folds
+        ),
+        start=Pipeline([]),
+    )
+    if folds != [""]:
+        fold_predictions = [f"{architecture}.{fold}.track_predictions" for fold in folds]
+        training += Pipeline(
+            [Node(combine_folds, inputs=fold_predictions, outputs=predictions, name="combine_folds")],
+            namespace=architecture,
+            inputs=set(fold_predictions),
+            outputs={predictions},
+        )
+    return training + Pipeline(
+        create_evaluation_template(),
+        namespace=architecture,
+        inputs={"track_predictions": predictions},
+        outputs={"metrics": f"{architecture}_test_metrics"},
+        parameters={"params:seed": "params:seed"},
+    )
 
-    Each copy reads its feature set's examples and statistics, and exposes its test track
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """One namespace per configured architecture (and one inside it per fold).
+
+    Each reads its feature set's examples and statistics, and exposes its test track
     predictions and metrics outside its namespace for the reporting pipeline.
     """
     return sum(
         (
-            Pipeline(
-                create_template(architecture),
-                namespace=architecture,
-                inputs={
-                    "track_splits": "track_splits",
-                    **{name: f"{feature_set}.{name}" for name in FEATURE_SET_INPUTS},
-                },
-                outputs={
-                    "track_predictions": f"{architecture}_track_predictions",
-                    "metrics": f"{architecture}_test_metrics",
-                },
-                parameters={
-                    "params:architecture": f"params:modelling.architectures.{architecture}",
-                    "params:feature_set": f"params:feature_engineering.feature_sets.{feature_set}",
-                    "params:modelling.training": "params:modelling.training",
-                    "params:sample_rate": "params:sample_rate",
-                    "params:seed": "params:seed",
-                },
-            )
+            _architecture_pipeline(architecture, feature_set)
             for architecture, feature_set in configured_architectures().items()
         ),
         start=Pipeline([]),
