@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy as copy_module
 from pathlib import Path
 from typing import Any
 
@@ -38,50 +39,62 @@ def test_the_shipped_configuration_is_valid(parameters):
     assert set(checked.feature_engineering.feature_sets) == {"log_mel", "mfcc_stats"}
 
 
-@pytest.mark.parametrize(
-    ("key", "value", "message"),
-    [
-        ("modelling.training.epochs", -1, r"^Invalid parameter modelling\.training\.epochs=-1: "),
-        (
-            "modelling.architectures.svm.model.C",
-            -1,
-            r"^Invalid parameter modelling\.architectures\.svm\.model\.C=-1: .*build_svm takes",
-        ),
-        (
-            "modelling.architectures.lstm.builder",
-            "transformer",
-            r"^Invalid parameter modelling\.architectures\.lstm\.builder='transformer': use one "
-            r"of .*lstm",
-        ),
-        (
-            "modelling.architectures.lstm.model.unit",
-            8,
-            r"^Unknown parameter modelling\.architectures\.lstm\.model\.unit\b",
-        ),
-        ("modelling.trainig.epochs", 5, r"^Unknown parameter modelling\.trainig\b"),
-        (
-            "feature_engineering.split.test_size",
-            1.5,
-            r"^Invalid parameter feature_engineering\.split\.test_size=1\.5: ",
-        ),
-        (
-            "feature_engineering.split.strategy",
-            "random",
-            r"^Invalid parameter feature_engineering\.split\.strategy='random': ",
-        ),
-        (
-            "modelling.architectures.svm.features",
-            "chroma",
-            r"^Invalid parameter modelling\.architectures\.svm\.features='chroma': use one of "
-            r"log_mel, mfcc_stats",
-        ),
-        (
-            "modelling.architectures.lstm.training.epochs",
-            0,
-            r"^Invalid parameter modelling\.architectures\.lstm\.training\.epochs=0: ",
-        ),
-    ],
-)
+SESSION_CASES = [
+    ("modelling.training.epochs", -1, r"^Invalid parameter modelling\.training\.epochs=-1: "),
+    (
+        "modelling.architectures.svm.model.C",
+        -1,
+        r"^Invalid parameter modelling\.architectures\.svm\.model\.C=-1: .*build_svm takes",
+    ),
+    (
+        "modelling.architectures.lstm.builder",
+        "transformer",
+        r"^Invalid parameter modelling\.architectures\.lstm\.builder='transformer': use one "
+        r"of .*lstm",
+    ),
+    (
+        "modelling.architectures.lstm.model.unit",
+        8,
+        r"^Unknown parameter modelling\.architectures\.lstm\.model\.unit\b",
+    ),
+    (
+        "feature_engineering.split.test_size",
+        1.5,
+        r"^Invalid parameter feature_engineering\.split\.test_size=1\.5: ",
+    ),
+]
+OTHER_CASES = [
+    ("modelling.trainig.epochs", 5, r"^Unknown parameter modelling\.trainig\b"),
+    (
+        "feature_engineering.split.strategy",
+        "random",
+        r"^Invalid parameter feature_engineering\.split\.strategy='random': ",
+    ),
+    (
+        "modelling.architectures.svm.features",
+        "chroma",
+        r"^Invalid parameter modelling\.architectures\.svm\.features='chroma': use one of "
+        r"log_mel, mfcc_stats",
+    ),
+    (
+        "modelling.architectures.lstm.training.epochs",
+        0,
+        r"^Invalid parameter modelling\.architectures\.lstm\.training\.epochs=0: ",
+    ),
+    (
+        "feature_engineering.feature_sets.log_mel.params.n_mel",
+        32,
+        r"^Unknown parameter feature_engineering\.feature_sets\.log_mel\.params\.n_mel\b",
+    ),
+    (
+        "feature_engineering.feature_sets.log_mel.extractor",
+        "chroma",
+        r"^Invalid parameter feature_engineering\.feature_sets\.log_mel\.extractor='chroma'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), SESSION_CASES)
 def test_a_bad_parameter_stops_the_session_before_any_node_with_one_line(
     project_copy: Path, key: str, value: Any, message: str
 ):
@@ -99,9 +112,33 @@ def test_a_bad_parameter_stops_the_session_before_any_node_with_one_line(
     assert not (project_copy / "data" / "02_intermediate" / "track_table.parquet").exists()
 
 
+def with_override(parameters: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """A deep copy of ``parameters`` with the dotted ``key`` set to ``value``."""
+    copy = copy_module.deepcopy(parameters)
+    *parents, last = key.split(".")
+    level = copy
+    for part in parents:
+        level = level.setdefault(part, {})
+    level[last] = value
+    return copy
+
+
+@pytest.mark.parametrize(("key", "value", "message"), OTHER_CASES)
+def test_other_bad_parameters_name_the_parameter_in_one_line(
+    parameters, key: str, value: Any, message: str
+):
+    with pytest.raises(InputError, match=message) as error:
+        validate_parameters(with_override(parameters, key, value))
+
+    assert "\n" not in str(error.value)
+
+
 def test_validation_and_split_sizes_must_leave_training_tracks(parameters):
     split = {"validation_size": 0.5, "test_size": 0.5}
-    bad = {**parameters, "feature_engineering": {**parameters["feature_engineering"], "split": split}}
+    bad = {
+        **parameters,
+        "feature_engineering": {**parameters["feature_engineering"], "split": split},
+    }
 
     with pytest.raises(InputError, match=r"feature_engineering\.split.*leave training tracks"):
         validate_parameters(bad)

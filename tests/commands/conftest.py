@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
@@ -43,8 +42,8 @@ TINY_FEATURES = ",".join(
         "ingestion.generator.clip_seconds=3.0",
         "feature_engineering.split.validation_size=0.25",
         "feature_engineering.split.test_size=0.25",
-        "feature_engineering.sequences.frames=32",
-        "feature_engineering.sequences.hop=16",
+        "feature_engineering.feature_sets.log_mel.window.frames=32",
+        "feature_engineering.feature_sets.log_mel.window.hop=16",
         "feature_engineering.n_jobs=1",
     ]
 )
@@ -165,9 +164,8 @@ class TinyRun:
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
     """The project as after `make run`, on tiny settings: data, models, reports, MLflow store."""
+    # Its MLflow store is mlflow.db in the copy's root, where `mlflow ui` finds it.
     project = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("commands"))
-    # The store as the project ships it, relative to the project root where these commands run.
-    shutil.copy(PROJECT_ROOT / "conf" / "base" / "mlflow.yml", project / "conf" / "base")
     runs = {
         "features": ["--pipelines", "ingestion,feature_engineering", "--params", TINY_FEATURES],
         "modelling": [
@@ -176,9 +174,9 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
             "--namespaces",
             ",".join(ARCHITECTURES),
             "--params",
-            TINY_TRAINING,
+            f"{TINY_FEATURES},{TINY_TRAINING}",
         ],
-        "reporting": ["--pipeline", "reporting"],
+        "reporting": ["--pipeline", "reporting", "--params", TINY_FEATURES],
     }
     logs = {}
     for name, options in runs.items():

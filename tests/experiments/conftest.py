@@ -12,13 +12,20 @@ from mlflow.tracking import MlflowClient
 from gtzan_kedro.experiments.queue_file import Queue, parse_queue
 from gtzan_kedro.experiments.tracking import EXPERIMENT, ROLE
 from tests.conftest import PROJECT_ROOT, copy_project
-from tests.pipelines.modelling.conftest import make_split, write_model_input
+from tests.pipelines.modelling.conftest import SYNTHETIC_FEATURES, write_feature_input
 
-# One epoch of the MLP on 40 training sequences: a session takes a few seconds.
+# One epoch of the MLP on 40 training windows: a session takes a few seconds. The windows are
+# those of the synthetic features in data/ (see write_feature_input).
 TINY_TRAINING = {
     "modelling.training.epochs": 1,
     "modelling.training.batch_size": 8,
     "modelling.training.early_stopping_patience": 1,
+    "feature_engineering.feature_sets.log_mel.window.frames": SYNTHETIC_FEATURES["log_mel"][
+        "window"
+    ]["frames"],
+    "feature_engineering.feature_sets.log_mel.window.hop": SYNTHETIC_FEATURES["log_mel"]["window"][
+        "hop"
+    ],
 }
 # The tests pin the code version: the package's source may change while they run.
 CODE_VERSION = "test"
@@ -56,13 +63,8 @@ def experiment_runs(project: Path) -> dict[str, list[Run]]:
 
 @pytest.fixture
 def queue_project(tmp_path: Path) -> Path:
-    """A project copy whose model input is tiny (16 frames x 8 mel bands), as if the feature
+    """A project copy whose features are tiny (16 frames x 8 mel bands), as if the feature
     pipelines had run: the queues only run `modelling`."""
     project = copy_project(PROJECT_ROOT, tmp_path)
-    splits = {
-        "train": make_split(20, 2, seed=0),
-        "validation": make_split(10, 2, seed=1),
-        "test": make_split(10, 2, seed=2),
-    }
-    write_model_input(splits, project / "data")
+    write_feature_input(project / "data")
     return project

@@ -15,7 +15,7 @@ QUEUE = {
     "defaults": {"pipelines": "modelling", "namespaces": ["mlp"], "overrides": TINY_TRAINING},
     "experiments": [
         {"name": "good"},
-        {"name": "typo", "overrides": {"mlp.modle.units": [8]}},
+        {"name": "typo", "overrides": {"modelling.architectures.mlp.modle.units": [8]}},
     ],
 }
 
@@ -34,7 +34,7 @@ def test_queue_run_prints_the_summary_and_status_shows_each_state(queue_project:
     assert "Failed: typo; rerun the queue to retry them." in ran.stderr
     assert "# Queue 'cli': track_accuracy, best first" in ran.stdout
     assert "| good | done |" in ran.stdout
-    assert "Unknown parameter 'mlp.modle.units'" in ran.stdout
+    assert "Unknown parameter modelling.architectures.mlp.modle" in ran.stdout
     assert status.returncode == 0, status.stderr[-3000:]
     assert "| good | done |" in status.stdout
     assert "| typo | failed |" in status.stdout

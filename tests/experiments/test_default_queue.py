@@ -10,7 +10,6 @@ from kedro.config import OmegaConfigLoader
 from gtzan_kedro.experiments.cli import DEFAULT_QUEUE
 from gtzan_kedro.experiments.overrides import check_overrides
 from gtzan_kedro.experiments.queue_file import load_queue
-from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
 from gtzan_kedro.settings import CONFIG_LOADER_ARGS
 from tests.conftest import PROJECT_ROOT
 
@@ -32,7 +31,12 @@ def test_the_default_queue_overrides_existing_parameters_with_their_types():
     for experiment in queue.experiments:
         check_overrides(experiment.overrides, parameters)
         assert set(experiment.pipelines) <= PIPELINES
-        assert set(experiment.namespaces) <= set(ARCHITECTURES)
+        blocks = parameters["modelling"]["architectures"]
+        architectures = {name: block["features"] for name, block in blocks.items()}
+        # Architectures, and the feature sets they read so that their examples are remade.
+        assert set(experiment.namespaces) <= set(architectures) | set(architectures.values())
+        for name in set(experiment.namespaces) & set(architectures):
+            assert architectures[name] in experiment.namespaces
 
 
 def test_kedro_reads_no_queue_file_as_configuration():

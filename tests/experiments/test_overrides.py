@@ -54,7 +54,10 @@ def test_valid_overrides_pass(overrides: dict, parameters: dict):
         ({"modelling.training.epochs": -1}, "Invalid parameter modelling.training.epochs=-1"),
         ({"modelling.training.epochs": 2.5}, "modelling.training.epochs=2.5"),
         ({"modelling.architectures.svm.model.C": -1}, "modelling.architectures.svm.model.C=-1"),
-        ({"modelling.architectures.mlp.model.units": 256}, "modelling.architectures.mlp.model.units"),
+        (
+            {"modelling.architectures.mlp.model.units": 256},
+            "modelling.architectures.mlp.model.units",
+        ),
         (
             {"modelling.architectures.lstm.builder": "nosuch"},
             "Invalid parameter modelling.architectures.lstm.builder='nosuch': use one of",

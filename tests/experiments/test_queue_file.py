@@ -73,7 +73,7 @@ def test_a_grid_expands_into_every_combination_with_named_experiments():
                     "overrides": {"lstm.model.dropout": 0.1},
                     "grid": {
                         "lstm.model.units": [64, 128],
-                        "feature_engineering.sequences.frames": [128, 256],
+                        "feature_engineering.feature_sets.log_mel.window.frames": [128, 256],
                     },
                 },
                 # Keys with the same last part keep their whole name.
@@ -93,7 +93,7 @@ def test_a_grid_expands_into_every_combination_with_named_experiments():
     assert queue.experiments[3].overrides == {
         "lstm.model.dropout": 0.1,
         "lstm.model.units": 128,
-        "feature_engineering.sequences.frames": 256,
+        "feature_engineering.feature_sets.log_mel.window.frames": 256,
     }
     assert (queue.metric, queue.greater_is_better) == ("lstm.val_loss", False)
 

@@ -13,8 +13,9 @@ from gtzan_kedro.experiments.tracking import CODE_VERSION as CODE_VERSION_TAG
 from gtzan_kedro.experiments.tracking import ERROR, PARENT, QUEUE
 from tests.experiments.conftest import CODE_VERSION, experiment_runs, tiny_queue
 
-SMALL = {"name": "small", "overrides": {"mlp.model.units": [8]}}
-LARGE = {"name": "large", "overrides": {"mlp.model.units": [32]}}
+UNITS = "modelling.architectures.mlp.model.units"
+SMALL = {"name": "small", "overrides": {UNITS: [8]}}
+LARGE = {"name": "large", "overrides": {UNITS: [32]}}
 
 
 @pytest.mark.slow
@@ -26,20 +27,20 @@ def test_each_experiment_is_its_own_run_with_its_overrides(queue_project: Path):
     small, large = runs["small"][0], runs["large"][0]
     for run in (small, large):
         assert run.info.status == "FINISHED"
-        assert run.data.params["mlp.training.epochs"] == "1"  # the queue's default override
+        assert run.data.params["modelling.training.epochs"] == "1"  # the queue's default
         assert run.data.tags[QUEUE] == "tiny"
         assert run.data.tags[CODE_VERSION_TAG] == CODE_VERSION
         assert run.data.tags[PARENT] == summary.parent_run_id
         assert 0.0 <= run.data.metrics["mlp.track_accuracy"] <= 1.0
-    assert small.data.params["mlp.model.units"] == "[8]"
-    assert large.data.params["mlp.model.units"] == "[32]"
-    assert large.data.tags["queue.override.mlp.model.units"] == "[32]"
+    assert small.data.params[UNITS] == "[8]"
+    assert large.data.params[UNITS] == "[32]"
+    assert large.data.tags[f"queue.override.{UNITS}"] == "[32]"
     # Different models, different results.
     assert small.data.metrics["mlp.train_loss"] != large.data.metrics["mlp.train_loss"]
 
     assert list(summary.table["state"]) == ["done", "done"]
     assert summary.table["track_accuracy"].is_monotonic_decreasing
-    assert list(summary.table["mlp.model.units"]) in ([[8], [32]], [[32], [8]])
+    assert list(summary.table[UNITS]) in ([[8], [32]], [[32], [8]])
     client = MlflowClient(tracking_uri=f"sqlite:///{queue_project}/mlflow.db")
     parent = client.get_run(summary.parent_run_id)
     assert parent.info.status == "FINISHED"
@@ -62,12 +63,12 @@ def test_a_rerun_starts_only_the_experiments_that_changed(queue_project: Path):
     assert again.parent_run_id == first.parent_run_id  # one parent run per queue
     assert list(again.table["state"]) == ["done", "done"]
 
-    changed = {"name": "large", "overrides": {"mlp.model.units": [16]}}
+    changed = {"name": "large", "overrides": {UNITS: [16]}}
     run_queue(tiny_queue(SMALL, changed), queue_project, code_version=CODE_VERSION)
 
     runs = experiment_runs(queue_project)
     assert {name: len(runs) for name, runs in runs.items()} == {"small": 1, "large": 2}
-    assert runs["large"][0].data.params["mlp.model.units"] == "[16]"
+    assert runs["large"][0].data.params[UNITS] == "[16]"
     # Other code: every experiment is pending again.
     status = queue_status(tiny_queue(SMALL, changed), queue_project, code_version="other")
     assert list(status.table["state"]) == ["pending", "pending"]
@@ -76,11 +77,11 @@ def test_a_rerun_starts_only_the_experiments_that_changed(queue_project: Path):
 @pytest.mark.slow
 def test_a_failing_experiment_is_recorded_and_the_queue_goes_on(queue_project: Path):
     queue = tiny_queue(
-        {"name": "unknown-key", "overrides": {"mlp.model.unit": [8]}},
+        {"name": "unknown-key", "overrides": {f"{UNITS[:-1]}": [8]}},
         {"name": "wrong-type", "overrides": {"modelling.training.epochs": "two"}},
-        # Valid parameters, but Keras refuses the dropout rate: fails inside the session.
-        {"name": "crash", "overrides": {"mlp.model.dropout": 1.5}},
         SMALL,
+        # Valid parameters, but there is no track table to split: fails inside the session.
+        {"name": "crash", "pipelines": ["feature_engineering"], "namespaces": None},
     )
 
     summary = run_queue(queue, queue_project, code_version=CODE_VERSION)
@@ -93,13 +94,10 @@ def test_a_failing_experiment_is_recorded_and_the_queue_goes_on(queue_project: P
         "crash": "FAILED",
         "small": "FINISHED",
     }
-    assert "Unknown parameter 'mlp.model.unit'" in errors["unknown-key"]
-    assert "Did you mean 'mlp.model.units'?" in errors["unknown-key"]
-    assert (
-        "Override 'modelling.training.epochs' must be an integer like its configured value 20, "
-        "got str 'two'" in errors["wrong-type"]
-    )
-    assert "rate" in errors["crash"]
+    assert "Unknown parameter modelling.architectures.mlp.model.unit:" in errors["unknown-key"]
+    assert "build_mlp takes: units, dropout" in errors["unknown-key"]
+    assert "Invalid parameter modelling.training.epochs='two'" in errors["wrong-type"]
+    assert "track_table" in errors["crash"]
     assert errors["small"] == ""
     assert summary.failed == ["unknown-key", "wrong-type", "crash"]
 

@@ -72,7 +72,9 @@ def test_predict_gives_the_evaluated_probabilities_of_each_test_track(
 
     assert (table["status"] == "ok").all(), table["error"]
     assert (table["model"] == architecture).all()
-    predicted = table.set_index(table["file"].map(dict(zip(tracks["file"], tracks["track_id"]))))
+    predicted = table.set_index(
+        table["file"].map(dict(zip(tracks["file"], tracks["track_id"], strict=True)))
+    )
     expected = evaluated(project, architecture)
     assert sorted(predicted.index) == sorted(expected.index) == sorted(tracks["track_id"])
     np.testing.assert_allclose(
@@ -84,7 +86,9 @@ def test_predict_gives_the_evaluated_probabilities_of_each_test_track(
 
 @pytest.mark.slow
 def test_the_artefact_keeps_the_feature_parameters_it_was_trained_with(project: Path):
-    card = json.loads((project / "data" / "06_models" / "mlp" / "genre_classifier.json").read_text())
+    card = json.loads(
+        (project / "data" / "06_models" / "mlp" / "genre_classifier.json").read_text()
+    )
     svm = GenreClassifier.load(project / "data" / "06_models" / "svm")
 
     assert (card["feature_set"], card["feature_params"]["n_mels"]) == ("log_mel", 32)
@@ -120,7 +124,9 @@ def test_predict_command_uses_the_champion_and_matches_its_evaluation(project: P
 
 
 def test_a_damaged_model_card_is_one_clear_error(tmp_path: Path):
-    (tmp_path / "genre_classifier.json").write_text('{"normalisation": {"mean": [0.0], "std": [0.0]}}')
+    (tmp_path / "genre_classifier.json").write_text(
+        '{"normalisation": {"mean": [0.0], "std": [0.0]}}'
+    )
 
     with pytest.raises(ValueError, match="is not a usable model card .*train the model again"):
         GenreClassifier.load(tmp_path)

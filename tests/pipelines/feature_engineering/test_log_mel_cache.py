@@ -1,4 +1,4 @@
-"""Log-mels are cached per track: unchanged raw files and parameters are not decoded again."""
+"""Features are cached per track: unchanged raw files and parameters are not decoded again."""
 
 import os
 from pathlib import Path
@@ -15,24 +15,20 @@ from gtzan_kedro.datasets import (
     FileStatDataset,
     NumpyArrayDataset,
 )
-from gtzan_kedro.pipelines.feature_engineering.nodes import (
-    extract_log_mels,
-    log_mel_spectrogram,
-    split_tracks,
-)
+from gtzan_kedro.features.log_mel import log_mel
+from gtzan_kedro.pipelines.feature_engineering.nodes import extract_features, split_tracks
 from gtzan_kedro.pipelines.ingestion.nodes import build_track_table
 
-PARAMS = {
-    "split": {"validation_size": 0.25, "test_size": 0.25},
-    "log_mel": {"sample_rate": 22050, "n_fft": 512, "hop_length": 256, "n_mels": 16},
-    "sequences": {"frames": 8, "hop": 4},
-    "n_jobs": 1,
-    "recompute_log_mels": False,
+SPLIT = {"split": {"strategy": "stratified", "validation_size": 0.25, "test_size": 0.25}}
+LOG_MEL = {
+    "extractor": "log_mel",
+    "params": {"n_fft": 512, "hop_length": 256, "n_mels": 16},
+    "window": {"frames": 8, "hop": 4},
 }
 
 
 class Catalog:
-    """The datasets extract_log_mels reads and writes, as the catalog configures them."""
+    """The datasets extract_features reads and writes, as the catalog configures them."""
 
     def __init__(self, raw: Path, features: Path) -> None:
         self.raw = raw
@@ -45,14 +41,17 @@ class Catalog:
     def folder(self, dataset: dict) -> dict:
         return ClipFolderDataset(path=str(self.raw), dataset=dataset).load()
 
-    def run(self, splits, params=PARAMS, raw_clips=None) -> dict:
+    def run(self, splits, feature_set=LOG_MEL, raw_clips=None, recompute=False) -> dict:
         """Run the node on the current files and save its output; return what it computed."""
-        computed = extract_log_mels(
+        computed = extract_features(
             raw_clips or self.folder({"type": AudioDataset, "sample_rate": 22050}),
             self.folder({"type": FileStatDataset}),
             self.fingerprints.load(),
             splits,
-            params,
+            feature_set,
+            22050,
+            recompute,
+            1,
         )
         self.features.save(computed)
         return computed
@@ -60,14 +59,14 @@ class Catalog:
 
 @pytest.fixture
 def catalog(raw_folder: Path, tmp_path: Path) -> Catalog:
-    return Catalog(raw_folder, tmp_path / "04_feature" / "log_mel_spectrograms")
+    return Catalog(raw_folder, tmp_path / "04_feature" / "log_mel")
 
 
 @pytest.fixture
 def splits(catalog: Catalog):
     clips = catalog.folder({"type": AudioDataset, "sample_rate": 22050})
     headers = catalog.folder({"type": "gtzan_kedro.datasets.AudioMetadataDataset"})
-    return split_tracks(build_track_table(clips, headers, {"source": "generated"}), PARAMS, 1)
+    return split_tracks(build_track_table(clips, headers, {"source": "generated"}), SPLIT, 1)
 
 
 def never_decoded(splits) -> dict:
@@ -88,7 +87,7 @@ def test_first_run_computes_every_track_and_records_fingerprints(catalog, splits
     track = splits.iloc[0]
     samples = AudioDataset(filepath=str(catalog.raw / track["path"])).load()
     np.testing.assert_allclose(
-        stored[track["track_id"]](), log_mel_spectrogram(samples, PARAMS["log_mel"]), rtol=1e-5
+        stored[track["track_id"]](), log_mel(samples, 22050, **LOG_MEL["params"]), rtol=1e-5
     )
 
 
@@ -108,11 +107,11 @@ def test_changed_raw_file_is_recomputed_alone(catalog, splits):
     assert list(catalog.run(splits)) == [changed["track_id"]]
 
 
-def test_changed_log_mel_parameters_recompute_every_track(catalog, splits):
+def test_changed_feature_parameters_recompute_every_track(catalog, splits):
     catalog.run(splits)
-    params = {**PARAMS, "log_mel": {**PARAMS["log_mel"], "n_mels": 8}}
+    feature_set = {**LOG_MEL, "params": {**LOG_MEL["params"], "n_mels": 8}}
 
-    computed = catalog.run(splits, params)
+    computed = catalog.run(splits, feature_set)
 
     assert len(computed) == len(splits)
     assert next(iter(catalog.features.load().values()))().shape[1] == 8
@@ -121,7 +120,15 @@ def test_changed_log_mel_parameters_recompute_every_track(catalog, splits):
 def test_recompute_parameter_forces_every_track(catalog, splits):
     catalog.run(splits)
 
-    assert len(catalog.run(splits, {**PARAMS, "recompute_log_mels": True})) == len(splits)
+    assert len(catalog.run(splits, recompute=True)) == len(splits)
+
+
+def test_another_window_reuses_the_cached_features(catalog, splits):
+    catalog.run(splits)
+
+    # Windows are cut after the cache: changing them decodes nothing.
+    other_window = {**LOG_MEL, "window": {"frames": 16, "hop": 8}}
+    assert catalog.run(splits, other_window, raw_clips=never_decoded(splits)) == {}
 
 
 def test_deleted_feature_file_is_not_vouched_for(catalog, splits):

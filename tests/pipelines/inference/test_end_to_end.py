@@ -4,6 +4,7 @@ One project copy is trained once for the whole module (two fast architectures, 6
 per genre), so the accuracy bar below is for a small model: more than half of 20 clips it never
 heard right, and the true genre among the top three for 17 of them. A broken preprocessing
 misses both: normalising with statistics off by 10 dB gives 8 right and 13 in the top three.
+Prediction and serving load the registry's champion, the model artefact training logged.
 """
 
 from __future__ import annotations
@@ -27,34 +28,23 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from mlflow.tracking import MlflowClient
 
+from gtzan_kedro.features.windows import sliding_windows
 from gtzan_kedro.genres import GENRES
-from gtzan_kedro.pipelines import ingestion
-from gtzan_kedro.pipelines.feature_engineering.nodes import sequence_count
-from gtzan_kedro.pipelines.training.pipeline import bind_serving_model, training_steps
+from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.sources.generator import synthesise_clip
 from tests.commands.conftest import BIN, background, free_port, run_command, wait_for_http
 from tests.conftest import PROJECT_ROOT, SAMPLE_RATE, copy_project
+from tests.pipelines.modelling.conftest import train_tiny_project
 
 ARCHITECTURES = ["mlp", "svm"]
-# In conf/local, so that training and `gtzan-kedro predict` cut the same windows.
-TINY_PARAMETERS = """
-ingestion:
-  generator:
-    clips_per_genre: 6
-    clip_seconds: 4.0
-feature_engineering:
-  split:
-    validation_size: 0.2
-    test_size: 0.2
-  sequences:
-    frames: 32
-    hop: 16
-  n_jobs: 1
-"""
+# Given at training time only: prediction reads the models' own parameters.
 TRAINING = {
-    "modelling": {"training": {"epochs": 10, "batch_size": 16, "early_stopping_patience": 3}}
+    "ingestion": {"generator": {"clips_per_genre": 6, "clip_seconds": 4.0}},
+    "feature_engineering": {"split": {"validation_size": 0.2, "test_size": 0.2}},
+    "modelling": {"training": {"epochs": 10, "batch_size": 16, "early_stopping_patience": 3}},
 }
-HOP_LENGTH = 512  # conf/base log_mel.hop_length
+HOP_LENGTH = 512  # conf/base log_mel.hop_length, and mfcc_stats'
+UNSEEN_SECONDS = 8.0
 # (extension, sample rate, channels, subtype): every format, rate and channel count in turn.
 FORMATS = [
     ("wav", 44100, 2, "PCM_16"),
@@ -86,12 +76,7 @@ def genre_of(file: str) -> str:
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project copy after `kedro run` (ingestion to reporting) on two architectures."""
     project = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("inference"))
-    (project / "conf" / "local" / "parameters.yml").write_text(TINY_PARAMETERS)
-    default = bind_serving_model(ingestion.create_pipeline() + training_steps())
-    nodes = [node.name for node in default.nodes if node.namespace in (None, *ARCHITECTURES)]
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project, runtime_params=TRAINING) as session:
-        session.run(pipeline_names=["__default__"], node_names=nodes)
+    train_tiny_project(project, ARCHITECTURES, TRAINING)
     return project
 
 
@@ -102,18 +87,21 @@ def mlflow_client(project: Path) -> MlflowClient:
 
 
 @pytest.fixture(scope="module")
-def run_id(mlflow_client: MlflowClient) -> str:
-    """The id of the project copy's one MLflow run, the training run."""
-    experiment = mlflow_client.get_experiment_by_name("gtzan-kedro")
-    (run,) = mlflow_client.search_runs([experiment.experiment_id])
-    return run.info.run_id
-
-
-@pytest.fixture(scope="module")
 def best(project: Path) -> str:
-    """The architecture the training run's comparison ranks first."""
+    """The architecture the comparison ranks first: the champion."""
     comparison = project / "data" / "08_reporting" / "architecture_comparison.csv"
     return pd.read_csv(comparison)["architecture"].iloc[0]
+
+
+def windows_of(project: Path, architecture: str, n_samples: int) -> int:
+    """How many windows (or rows) the architecture's artefact cuts from ``n_samples``."""
+    card = GenreClassifier.load(project / "data" / "06_models" / architecture).card()
+    n_frames = 1 + n_samples // HOP_LENGTH  # librosa centres its frames
+    window = card["window"] or {
+        "frames": card["feature_params"]["window_frames"],
+        "hop": card["feature_params"]["window_hop"],
+    }
+    return len(sliding_windows(np.zeros((n_frames, 1)), window["frames"], window["hop"]))
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +112,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for offset in range(2):
             extension, rate, channels, subtype = FORMATS[(2 * genre_index + offset) % len(FORMATS)]
             samples = synthesise_clip(
-                genre, 50 + offset, seconds=8.0, sample_rate=SAMPLE_RATE, seed=42
+                genre, 50 + offset, seconds=UNSEEN_SECONDS, sample_rate=SAMPLE_RATE, seed=42
             )
             write_audio(
                 folder / f"{genre}.{50 + offset}.{extension}", samples, rate, channels, subtype
@@ -165,32 +153,30 @@ def predicted(project: Path, clips: Path, bad_files: dict[str, Path]) -> tuple[A
 
 
 @pytest.mark.slow
-def test_training_logs_one_mlflow_model_of_preprocessing_and_the_best_classifier(
-    project: Path, run_id: str, best: str, tmp_path: Path
+def test_the_champion_is_one_mlflow_model_of_preprocessing_and_classifier(
+    project: Path, best: str, mlflow_client: MlflowClient, tmp_path: Path
 ):
+    champion = mlflow_client.get_model_version_by_alias("genre_classifier", "champion")
     logged = mlflow.artifacts.download_artifacts(
-        f"runs:/{run_id}/genre_classifier",
+        "models:/genre_classifier@champion",
         dst_path=str(tmp_path),
         tracking_uri=f"sqlite:///{project}/mlflow.db",
     )
     model = mlflow.models.Model.load(logged)
 
+    assert champion.tags["architecture"] == best
     assert model.signature.inputs.input_names() == ["audio", "name"]
     assert "librosa==" in (Path(logged) / "requirements.txt").read_text()
-    assert set(model.flavors["python_function"]["artifacts"]) == {
-        "serving_model",
-        "serving_model_card",
-        "normalisation_stats",
-        "params:feature_engineering.log_mel",
-        "params:feature_engineering.sequences",
-        "params:inference",
-    }
-    card = json.loads((project / "data" / "06_models" / "serving_model_card.json").read_text())
+    assert set(model.flavors["python_function"]["artifacts"]) == {"genre_classifier"}
+    card = json.loads(next(Path(logged).rglob("genre_classifier.json")).read_text())
     assert card["architecture"] == best
+    assert card["class_names"] == list(GENRES)
 
 
 @pytest.mark.slow
-def test_predict_names_the_genre_of_most_clips_it_never_heard(predicted, clips: Path, best: str):
+def test_predict_names_the_genre_of_most_clips_it_never_heard(
+    predicted, clips: Path, best: str, project: Path
+):
     result, table = predicted
     unseen = table[table["file"].str.startswith(str(clips))]
 
@@ -201,8 +187,8 @@ def test_predict_names_the_genre_of_most_clips_it_never_heard(predicted, clips: 
     assert top_three.sum() >= 17
     assert (unseen["model"] == best).all()
     np.testing.assert_allclose(unseen[list(GENRES)].sum(axis=1), 1.0, atol=2e-3)
-    # 8 s = 345 frames: 20 windows of 32 frames, 16 apart, and one more flush with the end.
-    assert (unseen["windows"] == 21).all()
+    # Windows over the whole clip, the last one flush with its end.
+    assert (unseen["windows"] == windows_of(project, best, int(UNSEEN_SECONDS * SAMPLE_RATE))).all()
     assert f"Model: {best}" in result.stdout
     assert "rock.50.mp3" in result.stdout
 
@@ -228,9 +214,9 @@ def test_predict_reports_each_bad_file_and_still_classifies_the_others(
     assert errors[str(bad_files["silent"])].startswith("Silent: its loudest sample is at -200 dBFS")
     assert result.stdout.count("error: ") == 4
     assert (table["status"] == "ok").sum() == 20
-    # Predicting is no training run: the experiment still holds the training run only.
+    # Predicting is no training run: the experiment still holds the three training runs only.
     experiment = mlflow_client.get_experiment_by_name("gtzan-kedro")
-    assert len(mlflow_client.search_runs([experiment.experiment_id])) == 1
+    assert len(mlflow_client.search_runs([experiment.experiment_id])) == 3
 
 
 @pytest.mark.slow
@@ -256,8 +242,7 @@ def test_kedro_run_inference_covers_short_exact_and_long_clips_with_a_named_mode
     assert (table["model"] == "mlp").all() and (table["status"] == "ok").all()
     assert (rows["short"]["windows"], rows["short"]["padded"]) == (1, True)
     assert (rows["exact"]["windows"], rows["exact"]["padded"]) == (1, False)
-    long_frames = 1 + len(samples) // HOP_LENGTH
-    assert rows["long"]["windows"] == sequence_count(long_frames, 32, 16) + 1
+    assert rows["long"]["windows"] == windows_of(project, "mlp", len(samples))
     assert not rows["long"]["padded"]
 
 
@@ -280,15 +265,15 @@ def request_body(*files: Path) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def server(project: Path, run_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`mlflow models serve -m runs:/<run id>/genre_classifier --env-manager local`; its URL."""
+def server(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`mlflow models serve -m models:/genre_classifier@champion --env-manager local`; its URL."""
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "serve.log"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project}/mlflow.db")
         # The server starts uvicorn by name, from the virtual environment.
         patch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-        command = ["mlflow", "models", "serve", "-m", f"runs:/{run_id}/genre_classifier"]
+        command = ["mlflow", "models", "serve", "-m", "models:/genre_classifier@champion"]
         options = ["--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)]
         with background(*command, *options, cwd=project, log=log) as process:
             wait_for_http(f"http://127.0.0.1:{port}/ping", process, log)
@@ -311,17 +296,18 @@ def test_the_server_answers_like_predict(server: str, clips: Path, predicted, be
     # The same preprocessing and model as `gtzan-kedro predict`: the same probabilities.
     same_file = table[table["file"] == str(clips / "rock.50.mp3")].iloc[0]
     assert [prediction[genre] for genre in GENRES] == pytest.approx(
-        list(same_file[list(GENRES)]), abs=1e-4
+        list(same_file[list(GENRES)]), abs=1e-5
     )
 
 
 @pytest.mark.slow
-def test_the_server_answers_a_batch_in_order(server: str, clips: Path):
+def test_the_server_answers_a_batch_in_order(server: str, clips: Path, project: Path, best: str):
     status, answer = post(server, request_body(clips / "jazz.50.wav", clips / "classical.51.mp3"))
 
     assert status == 200
     assert [row["file"] for row in answer["predictions"]] == ["jazz.50.wav", "classical.51.mp3"]
-    assert all(row["status"] == "ok" and row["windows"] == 21 for row in answer["predictions"])
+    windows = windows_of(project, best, int(UNSEEN_SECONDS * SAMPLE_RATE))
+    assert all(row["status"] == "ok" and row["windows"] == windows for row in answer["predictions"])
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Inference nodes and datasets on small arrays and files: windows, bad input, the table."""
+"""Classifying clips with the model artefact: windows, bad input, the table, requests, models."""
 
 from __future__ import annotations
 
@@ -8,161 +8,158 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
 from kedro.io import DatasetError
-from kedro.io.core import Version
-from sklearn.dummy import DummyClassifier
 
-from gtzan_kedro.datasets import ModelDataset
 from gtzan_kedro.datasets.audio_files import AudioFilesDataset
 from gtzan_kedro.datasets.table import TableDataset
-from gtzan_kedro.datasets.trained_models import LatestModelsDataset, ServingModelDataset
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.features.log_mel import log_mel
+from gtzan_kedro.features.preprocessing import normalise
+from gtzan_kedro.features.windows import sliding_windows
 from gtzan_kedro.genres import GENRES
-from gtzan_kedro.pipelines.feature_engineering.nodes import sequence_count
-from gtzan_kedro.pipelines.inference.nodes import (
-    choose_model,
-    classify_clips,
-    clip_windows,
-    decode_requests,
-    featurise_clips,
-    sliding_windows,
-)
+from gtzan_kedro.models.genre_classifier import GenreClassifier
+from gtzan_kedro.models.prediction import ClipLimits, check_clip, classify_clips
+from gtzan_kedro.models.pyfunc import request_clips
+from gtzan_kedro.models.store import CHAMPION_ALIAS, resolve_model_uri
+from gtzan_kedro.pipelines.inference.nodes import classify_files
 from gtzan_kedro.predict import format_predictions
 from tests.conftest import SAMPLE_RATE, tone
 
-LOG_MEL = {"sample_rate": SAMPLE_RATE, "n_fft": 512, "hop_length": 256, "n_mels": 16}
-SEQUENCES = {"frames": 20, "hop": 8}
-INFERENCE = {"model": None, "top_k": 3, "silence_db": -60.0, "min_seconds": 0.1}
-STATS = {"mean": [0.0] * 16, "std": [1.0] * 16}
+LOG_MEL = {"n_fft": 512, "hop_length": 256, "n_mels": 16}
+WINDOW = {"frames": 20, "hop": 8}
+LIMITS = ClipLimits(min_seconds=0.1, silence_db=-60.0)
+INFERENCE = {"top_k": 3, "silence_db": -60.0, "min_seconds": 0.1}
 
 
-def frames_of(n_frames: int) -> np.ndarray:
-    """A ``(n_frames, 2)`` log-mel stand-in whose first column counts the frames."""
-    return np.stack([np.arange(n_frames), np.zeros(n_frames)], axis=1).astype(np.float32)
+class FixedModel:
+    """A scikit-learn-like model: classical for windows whose first value is below 0, else pop."""
+
+    classes_ = np.arange(len(GENRES))
+
+    def __init__(self) -> None:
+        self.seen: list[np.ndarray] = []
+
+    def predict_proba(self, windows: np.ndarray) -> np.ndarray:
+        self.seen.append(windows)
+        first = windows.reshape(len(windows), -1)[:, 0]
+        probabilities = np.full((len(windows), len(GENRES)), 0.02)
+        probabilities[:, 1] = np.where(first < 0, 0.8, 0.02)
+        probabilities[:, 7] = np.where(first < 0, 0.04, 0.82)
+        return probabilities
 
 
-# --------------------------------------------------------------------------- sliding windows
-def test_a_clip_shorter_than_one_window_is_repeated_to_fill_one():
-    windows, padded = sliding_windows(frames_of(7), frames=20, hop=8)
-
-    assert padded
-    assert windows.shape == (1, 20, 2)
-    np.testing.assert_array_equal(windows[0, :, 0], np.arange(20) % 7)
-
-
-def test_a_clip_of_exactly_one_window_gives_that_window():
-    windows, padded = sliding_windows(frames_of(20), frames=20, hop=8)
-
-    assert not padded
-    np.testing.assert_array_equal(windows, frames_of(20)[None])
-
-
-@pytest.mark.parametrize("n_frames", [100, 108])
-def test_a_long_clip_is_covered_to_its_last_frame(n_frames: int):
-    windows, padded = sliding_windows(frames_of(n_frames), frames=20, hop=8)
-
-    steps = sequence_count(n_frames, 20, 8)
-    # 100 frames leave a tail the training step misses: one more window ends on the last frame.
-    assert len(windows) == (steps + 1 if (n_frames - 20) % 8 else steps)
-    assert not padded
-    np.testing.assert_array_equal(windows[:steps, 0, 0], np.arange(steps) * 8)
-    assert windows[-1, -1, 0] == n_frames - 1
-
-
-def test_clip_windows_are_normalised_log_mel_windows_over_the_whole_clip():
-    samples = tone(440.0, seconds=2.0)
-
-    clip = clip_windows(
-        samples, {"mean": [5.0] * 16, "std": [2.0] * 16}, LOG_MEL, SEQUENCES, INFERENCE
+def classifier(mean: float = 0.0, std: float = 1.0, model=None) -> GenreClassifier:
+    """A log-mel classifier of 20-frame windows with a fixed scikit-learn-like model."""
+    return GenreClassifier(
+        architecture="fixed",
+        builder="svm",
+        framework="sklearn",
+        feature_set="log_mel",
+        extractor="log_mel",
+        feature_params=LOG_MEL,
+        window=WINDOW,
+        normalisation={"mean": [mean] * 16, "std": [std] * 16},
+        sample_rate=SAMPLE_RATE,
+        class_names=list(GENRES),
+        model=model or FixedModel(),
     )
 
-    n_frames = 1 + len(samples) // LOG_MEL["hop_length"]
-    assert clip["windows"].shape == (1 + -(-(n_frames - 20) // 8), 20, 16)
-    assert clip["seconds"] == pytest.approx(2.0)
-    assert not clip["padded"]
-    raw = clip_windows(samples, STATS, LOG_MEL, SEQUENCES, INFERENCE)["windows"]
-    np.testing.assert_allclose(clip["windows"], (raw - 5.0) / 2.0, rtol=1e-5)
+
+# --------------------------------------------------------------------------- the artefact
+def test_a_clip_is_featurised_windowed_and_normalised_as_the_model_was_trained():
+    samples = tone(440.0, seconds=2.0)
+    model = FixedModel()
+
+    probabilities = classifier(mean=5.0, std=2.0, model=model).predict_proba(samples, SAMPLE_RATE)
+
+    frames = log_mel(samples, SAMPLE_RATE, **LOG_MEL)
+    expected = (sliding_windows(frames, 20, 8) - 5.0) / 2.0
+    (seen,) = model.seen
+    np.testing.assert_allclose(seen, expected, rtol=1e-5)
+    assert probabilities.shape == (len(GENRES),)
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-3)
+
+
+def test_audio_at_another_rate_is_resampled_to_the_models():
+    samples = tone(440.0, seconds=2.0)
+    at_44k = tone(440.0, seconds=2.0, sample_rate=44100)
+
+    native = classifier().features(samples, SAMPLE_RATE)
+    resampled = classifier().features(at_44k, 44100)
+
+    assert resampled.shape == native.shape
+    assert np.abs(resampled - native).mean() < 1.0  # dB: the same sound
+
+
+def test_normalise_uses_the_training_statistics():
+    examples = np.full((2, 3), 7.0, dtype=np.float32)
+
+    normalised = normalise(examples, {"mean": [1.0, 3.0, 7.0], "std": [2.0, 4.0, 1.0]})
+
+    np.testing.assert_allclose(normalised, [[3.0, 1.0, 0.0]] * 2)
 
 
 # ------------------------------------------------------------------------------- bad clips
 def test_silence_and_too_short_clips_are_refused_with_the_reason():
     with pytest.raises(InputError, match=r"Silent: .* below inference.silence_db \(-60.0 dBFS\)"):
-        clip_windows(np.zeros(SAMPLE_RATE, np.float32), STATS, LOG_MEL, SEQUENCES, INFERENCE)
+        check_clip(np.zeros(SAMPLE_RATE, np.float32), SAMPLE_RATE, LIMITS)
     with pytest.raises(InputError, match=r"Too short: 0.05 s, and at least 0.1 s"):
-        clip_windows(tone(440.0, seconds=0.05), STATS, LOG_MEL, SEQUENCES, INFERENCE)
+        check_clip(tone(440.0, seconds=0.05), SAMPLE_RATE, LIMITS)
+    assert check_clip(tone(440.0, seconds=2.0), SAMPLE_RATE, LIMITS) == pytest.approx(2.0)
 
 
-def test_a_failing_clip_is_recorded_and_the_others_still_featurised():
+# ---------------------------------------------------------------------------- the table
+def test_each_clip_gets_its_top_genres_or_its_error_and_the_others_still_classified():
     def unreadable() -> np.ndarray:
         raise DatasetError("Audio file 'broken.wav' is empty (0 bytes).")
 
     clips = {
         "a.wav": lambda: tone(220.0, 1.0),
         "broken.wav": unreadable,
-        "b.wav": lambda: tone(330.0, 1.0),
+        "short.wav": lambda: tone(330.0, 0.2),
+        "silent.wav": lambda: np.zeros(SAMPLE_RATE, np.float32),
     }
 
-    featurised = featurise_clips(clips, STATS, LOG_MEL, SEQUENCES, INFERENCE)
+    table = classify_clips(classifier(mean=1000.0), clips, 2, LIMITS)
 
-    assert list(featurised) == ["a.wav", "broken.wav", "b.wav"]
-    assert featurised["broken.wav"] == {"error": "Audio file 'broken.wav' is empty (0 bytes)."}
-    assert featurised["b.wav"]["windows"].shape[1:] == (20, 16)
+    assert list(table["file"]) == list(clips)
+    assert list(table["status"]) == ["ok", "error", "ok", "error"]
+    ok, broken, short, silent = table.to_dict("records")
+    # Every window is far below the huge mean: classical.
+    assert (ok["genre_1"], ok["probability_1"]) == ("classical", pytest.approx(0.8))
+    assert ok["genre_2"] == "pop"
+    assert ok["windows"] == len(sliding_windows(np.zeros((1 + SAMPLE_RATE // 256, 1)), 20, 8))
+    assert ok["padded"] is False and ok["model"] == "fixed"
+    assert sum(ok[genre] for genre in GENRES) == pytest.approx(1.0, abs=1e-3)
+    assert broken["error"] == "Audio file 'broken.wav' is empty (0 bytes)."
+    assert broken["genre_1"] is None and broken["blues"] is None  # null in JSON, not NaN
+    assert (short["windows"], short["padded"]) == (1, True)  # repeated to fill one window
+    assert silent["error"].startswith("Silent")
 
 
-def test_no_clips_or_statistics_for_other_mel_bands_stop_the_run():
-    clips = {"a.wav": lambda: tone(220.0, 1.0)}
-
-    with pytest.raises(InputError, match="statistics are for 8 mel bands but .*n_mels is 16"):
-        featurise_clips(clips, {"mean": [0.0] * 8, "std": [1.0] * 8}, LOG_MEL, SEQUENCES, INFERENCE)
+def test_no_file_to_classify_stops_the_run_saying_how_to_name_them():
     with pytest.raises(InputError, match="No audio file to classify: .*inference.files="):
-        featurise_clips({}, STATS, LOG_MEL, SEQUENCES, INFERENCE)
+        classify_files(classifier(), {}, INFERENCE)
 
 
-# ---------------------------------------------------------------------------- the table
-class FixedModel:
-    """A scikit-learn-like model: class 1 for windows whose first value is 0, else class 7."""
-
-    classes_ = np.arange(len(GENRES))
-
-    def predict_proba(self, windows: np.ndarray) -> np.ndarray:
-        probabilities = np.full((len(windows), len(GENRES)), 0.02)
-        probabilities[:, 1] = np.where(windows[:, 0, 0] == 0, 0.8, 0.02)
-        probabilities[:, 7] = np.where(windows[:, 0, 0] == 0, 0.04, 0.82)
-        return probabilities
-
-
-def test_each_clip_gets_its_averaged_top_genres_and_every_genre_probability():
-    featurised = {
-        "classical.wav": {"windows": np.zeros((3, 4, 2)), "seconds": 3.0, "padded": False},
-        "missing.wav": {"error": "Audio file 'missing.wav' does not exist."},
-        # Half its windows say classical, half pop: the average ranks them equally high.
-        "mixed.wav": {
-            "windows": np.stack([np.zeros((4, 2)), np.ones((4, 2))]),
-            "seconds": 1.0,
-            "padded": True,
+def test_the_inference_node_passes_its_limits_and_top_k():
+    table = classify_files(
+        classifier(),
+        {"a.wav": lambda: tone(220.0, 0.3)},
+        INFERENCE
+        | {
+            "top_k": 1,
+            "min_seconds": 0.5,
         },
-    }
-
-    table = classify_clips(
-        featurised, FixedModel(), {"architecture": "svm"}, INFERENCE | {"top_k": 2}
     )
 
-    assert list(table["file"]) == ["classical.wav", "missing.wav", "mixed.wav"]
-    assert list(table["status"]) == ["ok", "error", "ok"]
-    classical, missing, mixed = table.to_dict("records")
-    assert (classical["genre_1"], classical["probability_1"]) == ("classical", 0.8)
-    assert classical["genre_2"] == "pop"
-    assert classical["windows"] == 3 and classical["padded"] is False
-    assert sum(classical[genre] for genre in GENRES) == pytest.approx(1.0, abs=1e-3)
-    assert missing["error"] == "Audio file 'missing.wav' does not exist."
-    assert missing["genre_1"] is None and missing["blues"] is None  # null in JSON, not NaN
-    assert {mixed["genre_1"], mixed["genre_2"]} == {"classical", "pop"}
-    assert mixed["padded"] is True
-    assert set(table["model"]) == {"svm"}
+    assert "genre_2" not in table
+    assert table.loc[0, "error"].startswith("Too short: 0.30 s, and at least 0.5 s")
 
 
 def test_the_printed_table_gives_genres_windows_and_errors():
@@ -207,30 +204,23 @@ def test_the_printed_table_gives_genres_windows_and_errors():
 
 
 # ------------------------------------------------------------------------- choosing a model
-def test_the_best_ranked_trained_model_is_chosen_unless_one_is_named():
-    comparison = pd.DataFrame(
-        {"architecture": ["tcn", "cnn", "mlp"], "track_accuracy": [0.9, 0.8, 0.5]}
-    )
-    trained = {"cnn": lambda: "cnn model", "mlp": lambda: "mlp model"}
+def test_models_are_named_by_champion_uri_or_folder(tmp_path: Path):
+    (tmp_path / "MLmodel").write_text("flavors: {}")
 
-    model, card = choose_model(comparison, trained, None)
-    named, named_card = choose_model(comparison, trained, "mlp")
-
-    # tcn ranks first but has no trained model any more: the best trained one is cnn.
-    assert (model, card) == ("cnn model", {"architecture": "cnn", "track_accuracy": 0.8})
-    assert (named, named_card["architecture"]) == ("mlp model", "mlp")
-    assert isinstance(card["track_accuracy"], float)
+    assert resolve_model_uri(CHAMPION_ALIAS, "x") == "models:/genre_classifier@champion"
+    assert resolve_model_uri("models:/genre_classifier/3", "x") == "models:/genre_classifier/3"
+    assert resolve_model_uri("runs:/abc/mlp", "x") == "runs:/abc/mlp"
+    assert resolve_model_uri(str(tmp_path), "x") == str(tmp_path.resolve())
 
 
-def test_choosing_a_model_fails_clearly_without_one():
-    trained = {"cnn": lambda: "cnn model"}
-
-    with pytest.raises(InputError, match="no trained model 'lstm' .* Trained models: cnn"):
-        choose_model(None, trained, "lstm")
-    with pytest.raises(InputError, match="kedro run --pipeline reporting.* one of: cnn"):
-        choose_model(None, trained, None)
-    with pytest.raises(InputError, match="no trained model yet"):
-        choose_model(None, {}, None)
+def test_an_unknown_model_name_says_what_can_be_named(tmp_path: Path):
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    try:
+        with pytest.raises(InputError, match="No trained model 'transformer' .*champion"):
+            resolve_model_uri("transformer", "gtzan-kedro")
+    finally:
+        mlflow.set_tracking_uri(previous)
 
 
 # --------------------------------------------------------------------------- serving requests
@@ -250,7 +240,7 @@ def test_requests_are_decoded_like_files_and_named_uniquely():
         }
     )
 
-    clips = decode_requests(requests, LOG_MEL)
+    clips = request_clips(requests, SAMPLE_RATE)
 
     assert list(clips) == ["song", "clip 1", "song (2)"]
     assert clips["song"]().shape == (SAMPLE_RATE,)  # mono, resampled to the training rate
@@ -263,9 +253,9 @@ def test_request_audio_that_is_missing_or_not_audio_is_a_clear_error():
         {"audio": [None, base64.b64encode(b"just text").decode(), base64.b64encode(b"").decode()]}
     )
 
-    clips = decode_requests(requests, LOG_MEL)
+    clips = request_clips(requests, SAMPLE_RATE)
 
-    with pytest.raises(InputError, match="No 'audio'"):
+    with pytest.raises(InputError, match="'audio' is missing or not text"):
         clips["clip 0"]()
     with pytest.raises(DatasetError, match="Cannot decode audio file 'clip 1'"):
         clips["clip 1"]()
@@ -308,32 +298,6 @@ def test_audio_files_expand_folders_and_patterns_and_keep_bad_entries(
     ]:
         with pytest.raises(DatasetError, match=message):
             clips[str(tmp_path / name)]()
-
-
-def test_latest_models_lists_each_model_and_loads_only_its_latest_version(tmp_path: Path):
-    features, labels = np.zeros((4, 2)), np.array([0, 1, 1, 1])
-    for version, constant in (("2026-01-01T00.00.00.000Z", 1), ("2026-01-02T00.00.00.000Z", 0)):
-        ModelDataset(filepath=str(tmp_path / "svm"), version=Version(None, version)).save(
-            DummyClassifier(strategy="constant", constant=constant).fit(features, labels)
-        )
-    ServingModelDataset(filepath=str(tmp_path / "serving_model")).save(
-        DummyClassifier().fit(features, labels)
-    )
-
-    models = LatestModelsDataset(path=str(tmp_path)).load()
-
-    assert list(models) == ["svm"]
-    np.testing.assert_array_equal(models["svm"]().predict(features), [0, 0, 0, 0])
-
-
-def test_the_serving_model_folder_holds_only_the_last_model(tmp_path: Path):
-    dataset = ServingModelDataset(filepath=str(tmp_path / "serving_model"))
-    (tmp_path / "serving_model").mkdir()
-    (tmp_path / "serving_model" / "model.keras").write_bytes(b"an older model")
-
-    dataset.save(DummyClassifier().fit(np.zeros((2, 1)), [0, 1]))
-
-    assert sorted(p.name for p in (tmp_path / "serving_model").iterdir()) == ["model.joblib"]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".json"])

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
-import pytest
 
+from gtzan_kedro.features.preprocessing import track_examples
 from gtzan_kedro.genres import GENRES
 from tests.conftest import PROJECT_ROOT
 
@@ -52,42 +54,60 @@ def tiny_splits() -> dict[str, dict[str, np.ndarray]]:
     }
 
 
-def write_log_mel_input(data: Path, seed: int = 0) -> None:
-    """Write ``log_mel`` features as the feature_engineering pipeline would, without audio.
+# Synthetic features of each feature set: per track a (rows, dims) array, and its window.
+SYNTHETIC_FEATURES = {
+    "log_mel": {"rows": FRAMES, "dims": N_MELS, "window": {"frames": FRAMES, "hop": FRAMES // 2}},
+    "mfcc_stats": {"rows": 2, "dims": 6, "window": None},
+}
+# Runtime parameters that make the pipelines cut the synthetic features as written.
+SYNTHETIC_PARAMS = {
+    "feature_engineering": {
+        "feature_sets": {"log_mel": {"window": SYNTHETIC_FEATURES["log_mel"]["window"]}}
+    }
+}
 
-    Per track a ``(FRAMES, N_MELS)`` array (one window each, FRAMES long) in the feature
-    cache, the track splits, unit normalisation and each split's examples, labels and ids:
-    enough for the modelling pipeline of any log_mel architecture.
+
+def write_feature_input(data: Path, seed: int = 0) -> None:
+    """Write features as the feature_engineering pipeline would, without any audio.
+
+    The track splits (20 training, 10 validation and 10 test tracks) and per feature set the
+    per-track feature cache, unit normalisation and the examples, labels and track ids of the
+    training and validation splits: enough for the modelling pipeline of any architecture.
     """
     rng = np.random.default_rng(seed)
-    rows = []
-    for split, n_tracks in (("train", 20), ("validation", 10), ("test", 10)):
-        rows += [
-            {"track_id": f"{split}{index:03d}", "label": index % len(GENRES), "split": split}
-            for index in range(n_tracks)
-        ]
+    rows = [
+        {"track_id": f"{split}{index:03d}", "label": index % len(GENRES), "split": split}
+        for split, n_tracks in (("train", 20), ("validation", 10), ("test", 10))
+        for index in range(n_tracks)
+    ]
     splits = pd.DataFrame(rows)
     splits["genre"] = [GENRES[label] for label in splits["label"]]
     splits["path"] = "generated/" + splits["genre"] + "/" + splits["track_id"] + ".wav"
     splits["duration_s"] = 3.0
     (data / "03_primary").mkdir(parents=True, exist_ok=True)
     splits.to_parquet(data / "03_primary" / "track_splits.parquet")
-    features = data / "04_feature" / "log_mel"
-    model_input = data / "05_model_input" / "log_mel"
-    features.mkdir(parents=True, exist_ok=True)
-    model_input.mkdir(parents=True, exist_ok=True)
-    arrays = {}
-    for track in splits.itertuples():
-        array = rng.standard_normal((FRAMES, N_MELS)).astype(np.float32) + 0.5 * track.label
-        np.save(features / f"{track.track_id}.npy", array)
-        arrays[track.track_id] = array
-    (model_input / "normalisation.json").write_text(
-        '{"mean": %s, "std": %s, "rows": 1}' % ([0.0] * N_MELS, [1.0] * N_MELS)
-    )
-    for split, tracks in splits.groupby("split"):
-        np.save(model_input / f"{split}_examples.npy", np.stack([arrays[t] for t in tracks["track_id"]]))
-        np.save(model_input / f"{split}_labels.npy", tracks["label"].to_numpy(dtype=np.int64))
-        np.save(model_input / f"{split}_track_ids.npy", tracks["track_id"].to_numpy(dtype=str))
+    for feature_set, shape in SYNTHETIC_FEATURES.items():
+        features = data / "04_feature" / feature_set
+        model_input = data / "05_model_input" / feature_set
+        features.mkdir(parents=True, exist_ok=True)
+        model_input.mkdir(parents=True, exist_ok=True)
+        arrays = {}
+        for track in splits.itertuples():
+            array = rng.standard_normal((shape["rows"], shape["dims"])).astype(np.float32)
+            arrays[track.track_id] = array + 0.5 * track.label  # something to learn
+            np.save(features / f"{track.track_id}.npy", arrays[track.track_id])
+        dims = shape["dims"]
+        normalisation = {"mean": [0.0] * dims, "std": [1.0] * dims, "rows": len(splits)}
+        (model_input / "normalisation.json").write_text(json.dumps(normalisation))
+        for split in ("train", "validation"):
+            tracks = splits[splits["split"] == split]
+            per_track = [
+                track_examples(arrays[track_id], shape["window"]) for track_id in tracks["track_id"]
+            ]
+            counts = [len(examples) for examples in per_track]
+            np.save(model_input / f"{split}_examples.npy", np.concatenate(per_track))
+            np.save(model_input / f"{split}_labels.npy", np.repeat(tracks["label"], counts))
+            np.save(model_input / f"{split}_track_ids.npy", np.repeat(tracks["track_id"], counts))
 
 
 def run_session(project: Path, pipelines: list[str], params: dict[str, Any], **kwargs) -> None:

@@ -9,22 +9,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
-from tests.pipelines.modelling.conftest import TINY_TRAINING, write_model_input
+from gtzan_kedro.genres import GENRES
+from tests.conftest import PROJECT_ROOT, copy_project
+from tests.pipelines.modelling.conftest import (
+    SYNTHETIC_PARAMS,
+    TINY_TRAINING,
+    run_session,
+    write_feature_input,
+)
 
 ARCHITECTURES = ["gru", "svm"]
-
-
-def run(project: Path, pipeline: str, **kwargs) -> None:
-    """One ``kedro run --pipeline <pipeline>`` of the project copy, tiny training."""
-    bootstrap_project(project)
-    runtime_params = {"modelling": {"training": TINY_TRAINING | {"epochs": 2}}}
-    with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
-        session.run(pipeline_names=[pipeline], **kwargs)
+PARAMS = SYNTHETIC_PARAMS | {"modelling": {"training": TINY_TRAINING | {"epochs": 2}}}
 
 
 def mlflow_run(project: Path, name: str) -> tuple[MlflowClient, Run]:
@@ -43,64 +41,62 @@ def artifacts(client: MlflowClient, run_id: str, folder: str | None = None) -> s
 
 
 @pytest.fixture(scope="module")
-def trained_project(tmp_path_factory, tiny_splits) -> Path:
+def trained_project(tmp_path_factory) -> Path:
     """A project copy after `modelling` on two architectures, then `reporting`."""
-    from tests.conftest import PROJECT_ROOT, copy_project  # noqa: PLC0415 - lead's helper
-
     project = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("modelling"))
-    write_model_input(tiny_splits, project / "data")
-    run(project, "modelling", namespaces=ARCHITECTURES)
-    run(project, "reporting")
+    write_feature_input(project / "data")
+    run_session(project, ["modelling"], PARAMS, namespaces=ARCHITECTURES)
+    run_session(project, ["reporting"], PARAMS)
     return project
 
 
 @pytest.mark.slow
-def test_modelling_run_logs_parameters_metrics_and_artifacts(trained_project: Path):
+def test_modelling_run_logs_parameters_metrics_artifacts_and_models(trained_project: Path):
     client, modelling = mlflow_run(trained_project, "modelling[gru,svm]")
 
     params = modelling.data.params
     assert params["seed"] == "42"
-    assert params["gru.architecture"] == "gru"
-    assert params["gru.model.units"] == "64"
-    assert params["gru.training.epochs"] == "2"
-    assert params["svm.model.C"] == "10.0"
-    assert not any(name.startswith("lstm.") for name in params)
+    assert params["modelling.architectures.gru.builder"] == "gru"
+    assert params["modelling.architectures.gru.features"] == "log_mel"
+    assert params["modelling.architectures.gru.model.units"] == "64"
+    assert params["modelling.training.epochs"] == "2"
+    assert params["modelling.architectures.svm.model.C"] == "10.0"
 
     metrics = modelling.data.metrics
     for architecture in ARCHITECTURES:
-        for metric in (
-            "track_accuracy",
-            "track_macro_f1",
-            "sequence_accuracy",
-            "sequence_macro_recall",
-        ):
+        for metric in ("track_accuracy", "track_macro_f1"):
             assert 0.0 <= metrics[f"{architecture}.{metric}"] <= 1.0
+    assert not any(name.startswith("lstm.") for name in metrics)
     assert [
         point.step for point in client.get_metric_history(modelling.info.run_id, "gru.val_loss")
     ] == [1, 2]
 
-    assert artifacts(client, modelling.info.run_id, "gru") == {
-        "gru/model.keras",
+    assert {
         "gru/confusion_matrix.png",
         "gru/classification_report.csv",
         "gru/training_curves.png",
-    }
-    assert "svm/model.joblib" in artifacts(client, modelling.info.run_id, "svm")
+    } <= artifacts(client, modelling.info.run_id, "gru")
+    # One MLflow model per architecture, named after it.
+    logged = client.search_logged_models([modelling.info.experiment_id])
+    assert {model.name for model in logged} == set(ARCHITECTURES)
 
 
 @pytest.mark.slow
 def test_models_and_reports_are_kept_in_their_data_layers(trained_project: Path):
     data = trained_project / "data"
 
-    assert len(list((data / "06_models" / "gru").glob("*/gru/model.keras"))) == 1
-    assert len(list((data / "06_models" / "svm").glob("*/svm/model.joblib"))) == 1
-    assert (data / "07_model_output" / "gru" / "test_probabilities.npy").is_file()
+    assert (data / "06_models" / "gru" / "model" / "model.keras").is_file()
+    assert (data / "06_models" / "svm" / "model" / "model.joblib").is_file()
+    predictions = pd.read_parquet(data / "07_model_output" / "gru" / "track_predictions.parquet")
+    assert len(predictions) == 10 and list(predictions.columns[-len(GENRES) :]) == list(GENRES)
     assert (data / "08_reporting" / "svm" / "confusion_matrix.png").stat().st_size > 0
     assert not (data / "08_reporting" / "lstm").exists()
 
 
 @pytest.mark.slow
-def test_reporting_compares_the_architectures_that_were_evaluated(trained_project: Path):
+def test_reporting_compares_the_evaluated_architectures_and_registers_the_best(
+    trained_project: Path,
+):
     client, reporting = mlflow_run(trained_project, "reporting")
     comparison = pd.read_csv(
         trained_project / "data" / "08_reporting" / "architecture_comparison.csv"
@@ -108,8 +104,11 @@ def test_reporting_compares_the_architectures_that_were_evaluated(trained_projec
 
     assert sorted(comparison["architecture"]) == sorted(ARCHITECTURES)
     assert comparison["track_accuracy"].is_monotonic_decreasing
-    assert artifacts(client, reporting.info.run_id) == {
+    assert {
         "architecture_comparison.csv",
         "architecture_comparison.md",
         "architecture_comparison.png",
-    }
+    } <= artifacts(client, reporting.info.run_id)
+    champion = client.get_model_version_by_alias("genre_classifier", "champion")
+    assert champion.tags["architecture"] == comparison["architecture"].iloc[0]
+    assert champion.tags["feature_set"] in {"log_mel", "mfcc_stats"}

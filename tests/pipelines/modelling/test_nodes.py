@@ -1,116 +1,127 @@
-"""Evaluation nodes against scikit-learn and hand-computed examples."""
+"""Modelling nodes: test tracks predicted by the model artefact, scores, reports, figures."""
 
 from __future__ import annotations
 
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+from sklearn.metrics import accuracy_score, f1_score
 
 from gtzan_kedro.genres import GENRES
+from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
 from gtzan_kedro.pipelines.modelling.nodes import (
-    aggregate_by_track,
     build_model,
     classification_report_table,
     evaluate,
-    mlflow_metrics,
+    history_metrics,
+    package_classifier,
     plot_confusion_matrix,
     plot_training_curves,
+    predict_test_tracks,
+    score_metrics,
 )
 
 
-def one_hot_rows(*rows: dict[int, float]) -> np.ndarray:
-    """Probability rows over the ten genres from ``{label: probability}`` dicts."""
-    probabilities = np.zeros((len(rows), len(GENRES)))
-    for index, row in enumerate(rows):
-        for label, probability in row.items():
-            probabilities[index, label] = probability
-    return probabilities
+class FixedModel:
+    """A scikit-learn-like model: classical for examples whose first value is 0, else pop."""
+
+    classes_ = np.arange(len(GENRES))
+
+    def predict_proba(self, examples: np.ndarray) -> np.ndarray:
+        probabilities = np.full((len(examples), len(GENRES)), 0.02)
+        probabilities[:, 1] = np.where(examples[:, 0] == 0, 0.8, 0.02)
+        probabilities[:, 7] = np.where(examples[:, 0] == 0, 0.04, 0.82)
+        return probabilities
 
 
-# Three test tracks, their sequences interleaved:
-#   A (blues):     0.6/0.4 and 0.1/0.9     -> sequences: right, wrong; mean 0.35/0.65: wrong
-#   B (classical): 0.2/0.8 and 0.45/0.55   -> sequences: right, right; track: right
-#   C (blues):     0.7/0.3, 0.4/0.6, 0.8/0.2 -> right, wrong, right; mean 0.63/0.37: right
-# Sequence accuracy 5/7, track accuracy 2/3.
-PROBABILITIES = one_hot_rows(
-    {0: 0.6, 1: 0.4},
-    {0: 0.2, 1: 0.8},
-    {0: 0.7, 1: 0.3},
-    {0: 0.1, 1: 0.9},
-    {0: 0.4, 1: 0.6},
-    {0: 0.45, 1: 0.55},
-    {0: 0.8, 1: 0.2},
-)
-LABELS = np.array([0, 1, 0, 0, 0, 1, 0])
-TRACK_IDS = np.array(["A", "B", "C", "A", "C", "B", "C"])
-
-
-def test_track_probabilities_are_the_mean_of_their_sequences():
-    track_probabilities, track_labels = aggregate_by_track(PROBABILITIES, LABELS, TRACK_IDS)
-
-    np.testing.assert_allclose(
-        track_probabilities[:, :2], [[0.35, 0.65], [0.325, 0.675], [19 / 30, 11 / 30]]
+def fixed_classifier(window: dict[str, int] | None = None) -> GenreClassifier:
+    """A classifier of two-dimensional feature rows, unit normalisation."""
+    return GenreClassifier(
+        architecture="fixed",
+        builder="svm",
+        framework="sklearn",
+        feature_set="mfcc_stats",
+        extractor="mfcc_stats",
+        feature_params={},
+        window=window,
+        normalisation={"mean": [0.0, 0.0], "std": [1.0, 1.0]},
+        sample_rate=22050,
+        class_names=list(GENRES),
+        model=FixedModel(),
     )
-    np.testing.assert_array_equal(track_labels, [0, 1, 0])
 
 
-def test_a_track_with_two_labels_is_an_error():
-    with pytest.raises(ValueError, match="different labels"):
-        aggregate_by_track(PROBABILITIES[:2], np.array([0, 1]), np.array(["A", "A"]))
+def test_test_tracks_get_the_mean_probability_of_their_examples():
+    splits = pd.DataFrame(
+        {
+            "track_id": ["A", "B", "C"],
+            "label": [1, 7, 1],
+            "split": ["test", "train", "test"],
+        }
+    )
+    features = {
+        "A": lambda: np.zeros((3, 2)),  # every example says classical
+        "B": lambda: np.ones((2, 2)),  # a training track: not predicted
+        "C": lambda: np.array([[0.0, 0.0], [1.0, 1.0]]),  # half classical, half pop
+    }
+
+    table = predict_test_tracks(fixed_classifier(), features, splits)
+
+    assert list(table["track_id"]) == ["A", "C"]
+    assert list(table["label"]) == [1, 1]
+    assert list(table.columns[3:]) == list(GENRES)
+    assert table.loc[0, "classical"] == pytest.approx(0.8)
+    assert table.loc[1, "classical"] == pytest.approx((0.8 + 0.02) / 2)
+    assert table.loc[1, "pop"] == pytest.approx((0.04 + 0.82) / 2)
+    assert list(table["predicted"]) == [1, 7]
 
 
-def test_sequence_and_track_scores_differ_as_computed_by_hand():
-    metrics = evaluate(PROBABILITIES, LABELS, TRACK_IDS)
+# Three test tracks: truth [blues, classical, blues], predicted [classical, classical, blues].
+TRACK_PREDICTIONS = pd.DataFrame(
+    {"track_id": ["A", "B", "C"], "label": [0, 1, 0], "predicted": [1, 1, 0]}
+)
 
-    assert metrics["sequence_accuracy"] == pytest.approx(5 / 7)
+
+def test_track_scores_as_computed_by_hand():
+    metrics = evaluate(TRACK_PREDICTIONS, seed=0)
+
     assert metrics["track_accuracy"] == pytest.approx(2 / 3)
-    # Tracks: truth [blues, classical, blues], predicted [classical, classical, blues].
-    assert metrics["track_macro_precision"] == pytest.approx((1 + 0.5) / 2)
-    assert metrics["track_macro_recall"] == pytest.approx((0.5 + 1) / 2)
     assert metrics["track_macro_f1"] == pytest.approx((2 / 3 + 2 / 3) / 2)
+    assert metrics["track_accuracy_ci_low"] <= metrics["track_accuracy"]
+    assert metrics["track_accuracy"] <= metrics["track_accuracy_ci_high"]
 
 
 def test_scores_match_scikit_learn_on_random_predictions():
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(10), 6)
-    track_ids = np.repeat([f"t{index}" for index in range(20)], 3)
-    probabilities = rng.dirichlet(np.ones(10), size=len(labels))
-    predictions = probabilities.argmax(axis=1)
+    predicted = np.where(rng.random(len(labels)) < 0.6, labels, rng.integers(0, 10, len(labels)))
+    table = pd.DataFrame({"label": labels, "predicted": predicted})
 
-    metrics = evaluate(probabilities, labels, track_ids)
+    metrics = evaluate(table, seed=0)
 
-    assert metrics["sequence_accuracy"] == pytest.approx(accuracy_score(labels, predictions))
-    for name, score in (("precision", precision_score), ("recall", recall_score), ("f1", f1_score)):
-        expected = score(labels, predictions, average="macro", zero_division=0)
-        assert metrics[f"sequence_macro_{name}"] == pytest.approx(expected)
-    track_probabilities = probabilities.reshape(20, 3, 10).mean(axis=1)
-    track_labels = labels[::3]
-    assert metrics["track_accuracy"] == pytest.approx(
-        accuracy_score(track_labels, track_probabilities.argmax(axis=1))
-    )
+    assert metrics["track_accuracy"] == pytest.approx(accuracy_score(labels, predicted))
     assert metrics["track_macro_f1"] == pytest.approx(
-        f1_score(track_labels, track_probabilities.argmax(axis=1), average="macro", zero_division=0)
+        f1_score(labels, predicted, average="macro", zero_division=0)
     )
 
 
-def test_per_genre_report_names_every_genre_at_both_levels():
-    report = classification_report_table(PROBABILITIES, LABELS, TRACK_IDS)
+def test_per_genre_report_names_every_genre():
+    report = classification_report_table(TRACK_PREDICTIONS)
 
-    assert list(report.columns) == ["level", "genre", "precision", "recall", "f1", "support"]
-    tracks = report[report["level"] == "track"].set_index("genre")
-    assert list(tracks.index[: len(GENRES)]) == list(GENRES)
-    assert tracks.loc["blues", "support"] == 2
-    assert tracks.loc["blues", "recall"] == pytest.approx(0.5)
+    assert list(report.columns) == ["genre", "precision", "recall", "f1", "support"]
+    genres = report.set_index("genre")
+    assert list(genres.index[: len(GENRES)]) == list(GENRES)
+    assert genres.loc["blues", "support"] == 2
+    assert genres.loc["blues", "recall"] == pytest.approx(0.5)
     assert report["support"].dtype.kind == "i"
-    assert report[report["level"] == "sequence"].set_index("genre").loc["blues", "support"] == 5
 
 
 def test_confusion_matrix_has_genre_names_on_both_axes():
-    figure = plot_confusion_matrix(PROBABILITIES, LABELS, TRACK_IDS)
+    figure = plot_confusion_matrix(TRACK_PREDICTIONS)
     axes = figure.axes[0]
 
     assert [label.get_text() for label in axes.get_xticklabels()] == list(GENRES)
@@ -139,43 +150,58 @@ def test_a_model_without_epochs_gets_an_explanatory_figure():
 
 
 def test_mlflow_metrics_log_scores_once_and_history_per_epoch():
-    metrics = {"track_accuracy": 0.5}
     history = {"loss": [2.0, 1.5], "val_loss": [2.1, 1.8]}
 
-    logged = mlflow_metrics(metrics, history)
+    scores = score_metrics({"track_accuracy": 0.5})
+    logged = history_metrics(history)
 
-    assert logged["track_accuracy"] == {"value": 0.5, "step": 0}
+    assert scores == {"track_accuracy": {"value": 0.5, "step": 0}}
     assert logged["train_loss"] == [{"value": 2.0, "step": 1}, {"value": 1.5, "step": 2}]
     assert [point["step"] for point in logged["val_loss"]] == [1, 2]
     assert logged["epochs_trained"] == {"value": 2, "step": 0}
-    assert mlflow_metrics(metrics, {}) == {"track_accuracy": {"value": 0.5, "step": 0}}
+    assert history_metrics({}) == {}
 
 
-def test_unknown_architecture_lists_the_known_ones():
+def test_unknown_builder_lists_the_known_ones():
     known = ", ".join(sorted(ARCHITECTURES))
+    block = {"builder": "transformer", "features": "log_mel", "model": {}}
 
-    message = f"Unknown architecture 'transformer'. Known architectures: {known}."
+    message = f"Unknown builder 'transformer'. Known builders: {known}."
 
     with pytest.raises(ValueError, match=re.escape(message)):
-        build_model(np.zeros((2, 16, 8), dtype=np.float32), "transformer", {}, seed=0)
+        build_model(np.zeros((2, 16, 8), dtype=np.float32), block, seed=0)
 
 
-def test_every_architecture_has_its_parameters_block_and_every_block_a_builder(parameters):
-    blocks = {
-        name
-        for name, block in parameters.items()
-        if isinstance(block, dict) and "architecture" in block
-    }
+def test_the_packaged_classifier_carries_its_feature_set_and_statistics():
+    block = {"builder": "svm", "features": "mfcc_stats", "model": {}}
+    feature_set = {"extractor": "mfcc_stats", "params": {"n_mfcc": 13}, "window": None}
+    normalisation = {"mean": [0.0, 0.0], "std": [1.0, 1.0]}
 
-    assert blocks == set(ARCHITECTURES)
-    assert all(parameters[name]["architecture"] == name for name in ARCHITECTURES)
+    classifier = package_classifier(FixedModel(), normalisation, block, feature_set, 16000, "base")
+
+    assert (classifier.architecture, classifier.builder) == ("base", "svm")
+    assert (classifier.framework, classifier.feature_set) == ("sklearn", "mfcc_stats")
+    assert classifier.feature_params == {"n_mfcc": 13}
+    assert classifier.normalisation == normalisation
+    assert (classifier.sample_rate, classifier.class_names) == (16000, list(GENRES))
 
 
-def test_keras_architectures_share_the_seed_training_defaults(parameters):
+def test_every_architecture_block_names_a_registered_builder_and_feature_set(parameters):
+    blocks = parameters["modelling"]["architectures"]
+    feature_sets = parameters["feature_engineering"]["feature_sets"]
+
+    assert set(ARCHITECTURES) <= set(blocks)  # every builder is configured at least once
+    assert all(block["builder"] in ARCHITECTURES for block in blocks.values())
+    assert all(block["features"] in feature_sets for block in blocks.values())
+    assert blocks["svm"]["features"] == "mfcc_stats"
+    assert blocks["lstm"]["features"] == "log_mel"
+
+
+def test_training_defaults_are_the_seeds_and_no_block_copies_them(parameters):
     training = parameters["modelling"]["training"]
 
     assert training["epochs"] == 20
-    fitted_in_epochs = [name for name in ARCHITECTURES if parameters[name]["training"]]
-
-    assert "lstm" in fitted_in_epochs
-    assert all(parameters[name]["training"] == training for name in fitted_in_epochs)
+    # Merged in code when a model trains: a block holds only what differs for it.
+    assert not any(
+        "training" in block for block in parameters["modelling"]["architectures"].values()
+    )

@@ -5,43 +5,57 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from gtzan_kedro.hooks import RunNameHook, run_name
-from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
-from gtzan_kedro.pipelines.modelling.pipeline import SHARED_INPUTS, create_pipeline, create_template
+from gtzan_kedro.pipelines.feature_engineering.pipeline import (
+    create_pipeline as create_feature_pipeline,
+)
+from gtzan_kedro.pipelines.modelling.pipeline import create_pipeline
+from gtzan_kedro.project_config import configured_architectures
 
 
-def test_one_namespace_per_registered_architecture():
+def test_one_namespace_per_configured_architecture():
     pipeline = create_pipeline()
-    template_nodes = {node.name for node in create_template().nodes}
 
-    assert {node.namespace for node in pipeline.nodes} == set(ARCHITECTURES)
-    for architecture in ARCHITECTURES:
-        nodes = pipeline.only_nodes_with_namespaces([architecture]).nodes
-        assert {node.name for node in nodes} == {
-            f"{architecture}.{name}" for name in template_nodes
-        }
-
-
-def test_architectures_share_the_features_and_the_seed_but_not_their_parameters():
-    inputs = create_pipeline().only_nodes_with_namespaces(["lstm"]).inputs()
-
-    assert inputs == SHARED_INPUTS | {
-        "params:seed",
-        "params:lstm.architecture",
-        "params:lstm.model",
-        "params:lstm.training",
-    }
+    assert {node.namespace for node in pipeline.nodes} == set(configured_architectures())
+    for architecture in configured_architectures():
+        nodes = {node.name for node in pipeline.only_nodes_with_namespaces([architecture]).nodes}
+        assert {
+            f"{architecture}.{name}"
+            for name in ("build_model", "train_model", "package_classifier", "evaluate")
+        } <= nodes
 
 
-def test_each_architecture_has_its_own_model_and_metrics():
+def test_each_architecture_reads_its_own_feature_set_and_parameters_block():
+    pipeline = create_pipeline()
+
+    lstm = pipeline.only_nodes_with_namespaces(["lstm"]).inputs()
+    svm = pipeline.only_nodes_with_namespaces(["svm"]).inputs()
+
+    assert {"log_mel.train_examples", "log_mel.normalisation", "log_mel.track_features"} <= lstm
+    assert {"params:modelling.architectures.lstm", "params:modelling.training"} <= lstm
+    assert not any(name.startswith("mfcc_stats.") for name in lstm)
+    assert {"mfcc_stats.train_examples", "params:modelling.architectures.svm"} <= svm
+    assert not any(name.startswith("log_mel.") for name in svm)
+    # Nothing but its feature set, the track splits and parameters comes from outside.
+    assert all(name.startswith(("log_mel.", "params:")) or name == "track_splits" for name in lstm)
+
+
+def test_each_architecture_has_its_own_artefact_predictions_and_metrics():
     outputs = create_pipeline().all_outputs()
 
-    for architecture in ARCHITECTURES:
+    for architecture in configured_architectures():
         assert {
-            f"{architecture}.model",
+            f"{architecture}.genre_classifier",
+            f"{architecture}_track_predictions",
             f"{architecture}_test_metrics",
             f"{architecture}.mlflow_metrics",
             f"{architecture}.confusion_matrix",
         } <= outputs
+
+
+def test_only_the_feature_sets_in_use_are_computed():
+    namespaces = {node.namespace for node in create_feature_pipeline().nodes} - {None}
+
+    assert namespaces == set(configured_architectures().values()) == {"log_mel", "mfcc_stats"}
 
 
 def test_run_name_says_which_pipelines_and_namespaces_ran():
