@@ -43,7 +43,7 @@ format: $(INSTALLED)
 # Python version the project supports, keeping the current pins where they still fit.
 lock: | $(UV)
 	$(UV) pip compile pyproject.toml --extra dev --universal --fork-strategy fewest \
-		--python-version 3.11.4 --generate-hashes --default-index $(LOCK_INDEX) \
+		--python-version 3.11 --generate-hashes --default-index $(LOCK_INDEX) \
 		--custom-compile-command "make lock" --output-file $(LOCK) $(LOCK_ARGS)
 
 clean-data:
