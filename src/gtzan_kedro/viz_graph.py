@@ -251,7 +251,8 @@ def to_dot(graph: nx.DiGraph, title: str) -> Any:
         node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled,rounded"},
     )
     for node_id, attrs in graph.nodes(data=True):
-        dot.node(node_id, attrs["label"], **_dot_style(attrs))
+        # DOT's own line break: graphviz passes backslash escapes through.
+        dot.node(node_id, attrs["label"].replace("\n", r"\n"), **_dot_style(attrs))
     dot.edges(graph.edges)
     return dot
 
