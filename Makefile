@@ -42,7 +42,7 @@ format: $(INSTALLED)
 # Refreshes requirements.lock from pyproject.toml: one set of pins for every platform and
 # Python version the project supports, keeping the current pins where they still fit.
 lock: | $(UV)
-	$(UV) pip compile pyproject.toml --extra dev --universal --fork-strategy fewest \
+	$(UV) pip compile --quiet pyproject.toml --extra dev --universal --fork-strategy fewest \
 		--python-version 3.11 --generate-hashes --default-index $(LOCK_INDEX) \
 		--custom-compile-command "make lock" --output-file $(LOCK) $(LOCK_ARGS)
 
