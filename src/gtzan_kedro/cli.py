@@ -19,6 +19,7 @@ from kedro_viz.launchers.cli.main import viz as kedro_viz_group
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.experiments.cli import queue
 from gtzan_kedro.predict import predict
+from gtzan_kedro.viz_graph import graph
 from gtzan_kedro.viz_offline import keep_kedro_viz_offline
 
 
@@ -64,7 +65,8 @@ cli.add_command(predict)
 
 
 # kedro-viz registers ``viz`` as a global command, which Kedro resolves before any project
-# command, so ``graph`` joins kedro-viz's own group (listed by ``kedro viz --help``) rather than
-# a project group of the same name. Kedro imports this module before it runs any command.
-kedro_viz_group.lazy_subcommands.setdefault("graph", "gtzan_kedro.viz_graph.graph")
+# command, so ``graph`` joins kedro-viz's own group through click's public ``add_command`` (as
+# kedro-viz adds its own commands) rather than a project group of the same name. kedro-viz's
+# group lists only its own commands in ``kedro viz --help``. Kedro imports this module first.
+kedro_viz_group.add_command(graph)
 keep_kedro_viz_offline()
