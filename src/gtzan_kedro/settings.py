@@ -4,13 +4,13 @@ import warnings
 
 from kedro.config import OmegaConfigLoader
 
-from gtzan_kedro.hooks import RunNameHook
+from gtzan_kedro.hooks import MlflowRunHook
 from gtzan_kedro.output_log import OutputLogHook
 from gtzan_kedro.viz_offline import keep_kedro_viz_offline
 
-# kedro-mlflow registers its own hook as a plugin; RunNameHook names its runs and
-# OutputLogHook logs where each dataset a run writes ends up.
-HOOKS = (RunNameHook(), OutputLogHook())
+# kedro-mlflow registers its own hook as a plugin; MlflowRunHook names and tags the run it
+# starts, and OutputLogHook logs where each dataset a run writes ends up.
+HOOKS = (MlflowRunHook(), OutputLogHook())
 
 # In `kedro viz`'s server process: no update check against PyPI (see viz_offline.py).
 keep_kedro_viz_offline()
