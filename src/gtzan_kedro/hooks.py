@@ -60,6 +60,7 @@ class MlflowRunHook:
         if run is None:  # tracking is disabled for this pipeline (mlflow.yml)
             return
         client = MlflowClient()
+        tag_experiment_kind(client, run.info.experiment_id)
         tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
         if not self._run_started_by_caller and _configured_run_name(self._context) is None:
             tags[RUN_NAME_TAG] = run_name(
@@ -70,7 +71,6 @@ class MlflowRunHook:
             # Not Rich markup: the brackets of "modelling[lstm,gru]" would vanish from the console.
             logger.info("MLflow run name: '%s'.", tags[RUN_NAME_TAG], extra={"markup": False})
         mlflow.set_tags(tags)
-        tag_experiment_kind(client, run.info.experiment_id)
         close_runs_of_killed_processes(client, run.info.experiment_id)
 
 

@@ -1,4 +1,4 @@
-"""`kedro run` names and tags its MLflow run, tags the experiment, and closes runs of killed runs."""
+"""`kedro run` names and tags its MLflow run, tags the experiment, closes runs of killed processes."""
 
 from __future__ import annotations
 
