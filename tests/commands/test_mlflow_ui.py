@@ -51,7 +51,7 @@ def test_mlflow_ui_serves_runs_metrics_parameters_and_confusion_matrices(
         by_name = {run["info"]["run_name"]: run for run in runs["runs"]}
         assert len(by_name) == 3  # ingestion+feature_engineering, modelling, reporting
 
-        modelling = by_name["modelling[mlp,svm]"]
+        modelling = by_name["modelling[mlp,svm] stratified"]
         run_id = modelling["info"]["run_id"]
         metrics = {metric["key"] for metric in modelling["data"]["metrics"]}
         params = {param["key"]: param["value"] for param in modelling["data"]["params"]}

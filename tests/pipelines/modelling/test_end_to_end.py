@@ -56,7 +56,7 @@ def trained_project(tmp_path_factory, tiny_splits) -> Path:
 
 @pytest.mark.slow
 def test_modelling_run_logs_parameters_metrics_and_artifacts(trained_project: Path):
-    client, modelling = mlflow_run(trained_project, "modelling[gru,svm]")
+    client, modelling = mlflow_run(trained_project, "modelling[gru,svm] stratified")
 
     params = modelling.data.params
     assert params["seed"] == "42"
@@ -101,7 +101,7 @@ def test_models_and_reports_are_kept_in_their_data_layers(trained_project: Path)
 
 @pytest.mark.slow
 def test_reporting_compares_the_architectures_that_were_evaluated(trained_project: Path):
-    client, reporting = mlflow_run(trained_project, "reporting")
+    client, reporting = mlflow_run(trained_project, "reporting stratified")
     comparison = pd.read_csv(
         trained_project / "data" / "08_reporting" / "architecture_comparison.csv"
     )
