@@ -12,6 +12,7 @@ from gtzan_kedro.datasets import AudioDataset, AudioMetadataDataset
 from gtzan_kedro.datasets import audio as audio_module
 from gtzan_kedro.datasets._fs import write_atomically
 from gtzan_kedro.datasets.audio import decode_audio
+from gtzan_kedro.datasets.audio_files import AudioFilesDataset
 from tests.conftest import SAMPLE_RATE, tone
 
 
@@ -188,3 +189,16 @@ def test_long_stereo_file_is_decoded_block_by_block_like_a_whole_read(
 
     np.testing.assert_allclose(mono, whole.mean(axis=1), atol=1e-6)
     np.testing.assert_array_equal(both, whole.T)
+
+
+def test_files_to_classify_longer_than_the_limit_get_one_line_naming_the_parameter(
+    tmp_path: Path, write_clip
+):
+    long_clip = write_clip(tmp_path / "long.wav", tone(440.0, 3.0))
+    short_clip = write_clip(tmp_path / "short.wav", tone(440.0, 1.0))
+
+    loaders = AudioFilesDataset(filepaths=[str(long_clip), str(short_clip)], max_seconds=2).load()
+
+    with pytest.raises(DatasetError, match=r"long\.wav.*Raise inference\.max_seconds"):
+        loaders[str(long_clip)]()
+    assert len(loaders[str(short_clip)]()) == SAMPLE_RATE

@@ -30,7 +30,8 @@ class AudioDataset(FileDataset[np.ndarray | bytes, np.ndarray]):
     Any format libsndfile reads (WAV, AU, FLAC, OGG, MP3 ...) is decoded; anything else is
     tried through librosa's audioread fallback. Stereo is averaged to mono and other sample
     rates are resampled, so every clip reaches the pipeline in the same shape. A file whose
-    header says it lasts longer than ``max_seconds`` is refused before it is decoded.
+    header says it lasts longer than ``max_seconds`` is refused before it is decoded, with a
+    message telling to raise ``max_seconds_parameter`` (the setting that feeds it).
 
     Saving takes either samples (a float array in [-1, 1], written as 16-bit PCM at
     ``sample_rate`` in the format the extension names) or ``bytes`` of an already encoded
@@ -52,6 +53,7 @@ class AudioDataset(FileDataset[np.ndarray | bytes, np.ndarray]):
         mono: bool = True,
         subtype: str = "PCM_16",
         max_seconds: float | None = DEFAULT_MAX_SECONDS,
+        max_seconds_parameter: str = "max_seconds",
         fs_args: dict[str, Any] | None = None,
         credentials: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
@@ -63,6 +65,7 @@ class AudioDataset(FileDataset[np.ndarray | bytes, np.ndarray]):
         self._mono = mono
         self._subtype = subtype
         self._max_seconds = max_seconds
+        self._max_seconds_parameter = max_seconds_parameter
 
     def load(self) -> np.ndarray:
         """Decode the file to float32 samples, mono and resampled as configured."""
@@ -73,6 +76,7 @@ class AudioDataset(FileDataset[np.ndarray | bytes, np.ndarray]):
             self._sample_rate,
             mono=self._mono,
             max_seconds=self._max_seconds,
+            limit_name=self._max_seconds_parameter,
         )
 
     def save(self, data: np.ndarray | bytes) -> None:
