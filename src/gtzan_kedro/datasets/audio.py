@@ -156,7 +156,7 @@ def _truncation(header_log: str) -> dict[str, Any]:
     return {
         "truncated": True,
         "problem": (
-            f"truncated: its header promises {promised} bytes of audio but the file holds "
+            f"its header promises {promised} bytes of audio but the file holds "
             f"{held} ({held / promised:.0%}); copy or download it again"
         ),
     }
