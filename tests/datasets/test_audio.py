@@ -202,3 +202,13 @@ def test_files_to_classify_longer_than_the_limit_get_one_line_naming_the_paramet
     with pytest.raises(DatasetError, match=r"long\.wav.*Raise inference\.max_seconds"):
         loaders[str(long_clip)]()
     assert len(loaders[str(short_clip)]()) == SAMPLE_RATE
+
+
+def test_clip_with_more_samples_than_the_limit_allows_is_refused(tmp_path: Path, write_clip):
+    # 1 s, within a 1.5 s limit, but 16 channels: more samples than 1.5 s of 96 kHz stereo.
+    many_channels = np.tile(tone(440.0, 1.0)[:, None], (1, 16))
+    encoded = write_clip(tmp_path / "sixteen.wav", many_channels).read_bytes()
+
+    with pytest.raises(DatasetError, match=r"'sixteen\.wav' holds 352800 samples \(16 channels"):
+        decode_audio(encoded, "sixteen.wav", SAMPLE_RATE, max_seconds=1.5)
+    assert decode_audio(encoded, "sixteen.wav", SAMPLE_RATE, max_seconds=2).shape == (SAMPLE_RATE,)

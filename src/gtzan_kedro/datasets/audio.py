@@ -17,6 +17,9 @@ from gtzan_kedro.datasets._fs import FileDataset, write_atomically
 _HOW_TO_FIX = "re-download or re-export the file, or delete it to leave it out"
 # The most one clip may decode by default: a 15-minute track, far above GTZAN's 30 s.
 DEFAULT_MAX_SECONDS = 15 * 60.0
+# Samples a clip may hold per second of the limit: stereo at 96 kHz, so that a high rate or
+# many channels cannot make a short clip as costly as a long one.
+MAX_SAMPLES_PER_SECOND = 2 * 96_000
 # Frames decoded per step: memory stays one block plus the (mono) result, whatever the file.
 BLOCK_FRAMES = 1 << 16
 # libsndfile's header log for a data chunk cut short: "data : 44100 (should be 22028)".
@@ -210,6 +213,7 @@ def _decode(
     try:
         with sf.SoundFile(io.BytesIO(encoded)) as audio:
             _check_length(audio.frames / audio.samplerate, name, limit)
+            _check_samples(audio, name, limit)
             samples = _read_blocks(audio, mono)
             rate = audio.samplerate
     except _SOUNDFILE_ERRORS as soundfile_error:
@@ -226,6 +230,18 @@ def _check_length(seconds: float, name: str, limit: tuple[float | None, str]) ->
         raise DatasetError(
             f"Audio file '{name}' lasts {seconds:.0f} s, longer than the {max_seconds:g} s one "
             f"clip may decode: not decoded. Raise {limit_name} to allow longer clips."
+        )
+
+
+def _check_samples(audio: sf.SoundFile, name: str, limit: tuple[float | None, str]) -> None:
+    """Refuse a clip holding more samples than ``max_seconds`` of stereo at 96 kHz."""
+    max_seconds, limit_name = limit
+    samples = audio.frames * audio.channels
+    if max_seconds is not None and samples > max_seconds * MAX_SAMPLES_PER_SECOND:
+        raise DatasetError(
+            f"Audio file '{name}' holds {samples} samples ({audio.channels} channels at "
+            f"{audio.samplerate} Hz), more than {max_seconds:g} s of stereo at 96 kHz that one "
+            f"clip may decode: not decoded. Raise {limit_name} to allow larger clips."
         )
 
 
