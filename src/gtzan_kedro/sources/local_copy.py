@@ -3,8 +3,12 @@
 Every layout people have is a variation of ``<something>/<genre>/<file>``: the original
 archive ``genres.tar.gz`` (``genres/<genre>/<genre>.000NN.au``), its extracted folder, the
 Kaggle copy (``Data/genres_original/<genre>/<genre>.000NN.wav``, also zipped) or any folder of
-genre folders. So a clip is any audio file whose parent folder is named after a GTZAN genre,
-and the layout is found from the files themselves rather than from a list of known names.
+genre folders. So the root is the folder whose genre folders hold the most audio files, found
+from the files themselves rather than from a list of known names; every audio file under it is
+a clip, those outside a genre folder too (the track table reports them).
+
+Tar members are checked with the standard library's "data" extraction filter (plus: no links,
+no absolute names) when listed and again when extracted; zip members are read by name.
 """
 
 from __future__ import annotations
