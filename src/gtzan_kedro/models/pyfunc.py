@@ -69,7 +69,7 @@ def _decode_base64(audio: Any, name: str, sample_rate: int) -> np.ndarray:
         encoded = base64.b64decode(audio, validate=True)
     except (binascii.Error, ValueError):
         raise InputError("'audio' is not base64: send the file's bytes base64-encoded.") from None
-    return decode_audio(encoded, name, sample_rate)
+    return decode_audio(encoded, name, sample_rate, limit_name="the server's 15-minute limit")
 
 
 def runtime_requirements() -> list[str]:
