@@ -241,6 +241,18 @@ def ensure_musicnn_weights(
 # ---------------------------------------------------------------- inference
 
 
+def pretrained_network(weights: str | Path) -> Any:
+    """A new musicnn with the converted ``weights`` loaded (a clear error if there are none)."""
+    if not Path(weights).is_file():
+        raise InputError(
+            f"No converted musicnn weights at '{weights}': load the catalog dataset that "
+            f"converts them or run `{FETCH_COMMAND} --weights-dir {Path(weights).parent}`."
+        )
+    network = build_musicnn()
+    network.load_weights(weights)
+    return network
+
+
 @functools.lru_cache(maxsize=4)
 def feature_model(weights: str, layers: tuple[str, ...]) -> Any:
     """musicnn with ``weights`` loaded, outputting ``layers``; built once per process."""
@@ -249,16 +261,9 @@ def feature_model(weights: str, layers: tuple[str, ...]) -> Any:
         raise InputError(
             f"musicnn layers {list(layers)} must be a non-empty list of {', '.join(LAYERS)}."
         )
-    if not Path(weights).is_file():
-        raise InputError(
-            f"No converted musicnn weights at '{weights}': load the catalog dataset that "
-            f"converts them or run `{FETCH_COMMAND} --weights-dir {Path(weights).parent}`."
-        )
-    keras = _keras()
-    network = build_musicnn()
-    network.load_weights(weights)
+    network = pretrained_network(weights)
     outputs = [network.get_layer(layer).output for layer in layers]
-    return keras.Model(network.inputs, outputs, name="musicnn_features")
+    return _keras().Model(network.inputs, outputs, name="musicnn_features")
 
 
 def embed(mel_patches: np.ndarray, weights: str | Path, layers: Sequence[str]) -> np.ndarray:
