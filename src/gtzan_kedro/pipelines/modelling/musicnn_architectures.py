@@ -46,16 +46,19 @@ def build_musicnn_mlp(
     units: Sequence[PositiveInt] = (256,),
     dropout: Fraction = 0.5,
 ) -> keras.Model:
-    """A small dense head on frozen musicnn embeddings, batch-normalised on the way in."""
+    """A small dense head on frozen musicnn embeddings.
+
+    No input normalisation layer: the pooled embeddings come out of batch-normalised layers,
+    and batch statistics of a few small batches would differ from the ones used to predict.
+    """
     import keras  # noqa: PLC0415 - TensorFlow takes seconds to import
 
     layers = keras.layers
     inputs = keras.Input(shape=input_shape, name="features")
-    x = layers.BatchNormalization(name="embedding_norm")(inputs)
+    x = inputs
     for index, width in enumerate(units):
-        x = layers.Dropout(dropout)(x)
         x = layers.Dense(width, activation="relu", name=f"dense{index}")(x)
-    x = layers.Dropout(dropout)(x)
+        x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="musicnn_mlp")
 
