@@ -94,7 +94,7 @@ def test_unreachable_index_says_how_to_hand_the_wheel_over(tmp_path: Path) -> No
     message = str(raised.value)
     assert "\n" not in message
     assert "pip could not download musicnn==0.1.0" in message
-    assert f"127.0.0.1:{closed_port}" in message
+    assert f"127.0.0.1:{closed_port}/simple (the index could not be reached)" in message
     assert "wheel=/path/to/musicnn-0.1.0-py3-none-any.whl" in message
     assert list(tmp_path.iterdir()) == []
 

@@ -137,9 +137,14 @@ def _pip_download(folder: Path, spec: WheelSpec, index_url: str | None) -> Path:
     return downloaded
 
 
+_UNREACHABLE = ("NewConnectionError", "ConnectionError", "Max retries exceeded", "resolution")
+
+
 def _last_error_line(stderr: str) -> str:
-    """pip's last error line, the one that says why, or a placeholder."""
+    """Why pip failed: unreachable index, else its last error line."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if any(marker in line for line in lines for marker in _UNREACHABLE):
+        return "the index could not be reached"
     errors = [line for line in lines if line.startswith("ERROR")]
     return (errors or lines or ["no output"])[-1]
 
