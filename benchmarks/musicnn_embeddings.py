@@ -9,7 +9,7 @@ Steps, each timed:
    preprocessing (resample + mel) and the network, giving clips per second.
 
 CPU seconds per clip are printed too: on a shared machine they, unlike the wall clock, hardly
-depend on the neighbours (idle 2 cores: clips/s is about 2 / CPU seconds per clip).
+depend on the neighbours (on 2 idle cores, clips/s is at most 2 / CPU seconds per clip).
 Peak memory is the process's ``ru_maxrss`` (resident set, as the kernel reports it at exit).
 TensorFlow uses every core it sees in one process; the pipeline's parallel workers divide them.
 
