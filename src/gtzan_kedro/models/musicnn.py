@@ -99,7 +99,7 @@ def mel_frames(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
         n_fft=N_FFT,
         hop_length=HOP_LENGTH,
         n_mels=N_MELS,
-        # The librosa musicnn was trained with padded frames by reflection (today: zeros).
+        # musicnn's librosa (< 0.10) padded the edge frames by reflection; today's pads zeros.
         pad_mode="reflect",
     ).T.astype(np.float32)
     # musicnn 0.1.0 casts to float16 first, which overflows to inf on loud clips.
@@ -107,7 +107,7 @@ def mel_frames(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def patches(frames: np.ndarray) -> np.ndarray:
-    """Consecutive non-overlapping ``(n, 187, 96)`` patches, as musicnn's extractor cuts them.
+    """Consecutive ``(n, 187, 96)`` patches, as musicnn's extractor cuts them (no overlap).
 
     The last incomplete patch is dropped; a clip shorter than one patch gives none.
     """
