@@ -16,7 +16,7 @@ LOCK_ARGS ?=
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: run test lint format lock clean-data
+.PHONY: run test weights lint format lock clean-data
 
 $(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,13 @@ $(INSTALLED): $(LOCK) pyproject.toml | $(UV)
 run: $(INSTALLED)
 	$(BIN)/kedro run
 
-test: $(INSTALLED)
+test: $(INSTALLED) weights
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# musicnn's pretrained weights: its wheel fetched once from PyPI by pip, checked against a
+# pinned sha256 and cached in data/01_raw/pretrained/ (the tests never fetch; they read it).
+weights: $(INSTALLED)
+	$(BIN)/python -m gtzan_kedro.models.pretrained
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

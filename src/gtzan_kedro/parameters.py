@@ -75,6 +75,9 @@ class FeatureSet(_Block):
 
     extractor: str
     params: dict[str, Any] = {}
+    # Extractor arguments read from the catalog ({argument: dataset}), e.g. pretrained weights;
+    # the files they name travel inside every model artefact trained on this feature set.
+    inputs: dict[str, str] = {}
     window: Window | None = None
 
 
@@ -134,7 +137,9 @@ def validate_parameters(parameters: dict[str, Any]) -> Parameters:
     for name, feature_set in checked.feature_engineering.feature_sets.items():
         prefix = f"feature_engineering.feature_sets.{name}"
         _check_known(feature_set.extractor, FEATURE_SETS, f"{prefix}.extractor")
-        _check_keywords(FEATURE_SETS[feature_set.extractor], feature_set.params, f"{prefix}.params")
+        extractor = FEATURE_SETS[feature_set.extractor]
+        placeholders = dict.fromkeys(feature_set.inputs, "<catalog dataset>")
+        _check_keywords(extractor, feature_set.params | placeholders, f"{prefix}.params")
     for name, block in checked.modelling.architectures.items():
         prefix = f"modelling.architectures.{name}"
         _check_known(block.builder, ARCHITECTURES, f"{prefix}.builder")

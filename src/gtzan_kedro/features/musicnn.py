@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
 from gtzan_kedro.features.registry import feature_set
+from gtzan_kedro.features.windows import sliding_windows
 from gtzan_kedro.models import musicnn as network
 
 
@@ -15,18 +17,22 @@ def musicnn(
     waveform: np.ndarray,
     sample_rate: int,
     *,
-    model: str = "MSD_musicnn",
-    layers: Sequence[str] = ("max_pool", "mean_pool"),
-    weights_dir: str = str(network.DEFAULT_WEIGHTS_DIR),
+    weights: str,
+    layers: Sequence[Literal["max_pool", "mean_pool", "penultimate", "taggram"]] = (
+        "max_pool",
+        "mean_pool",
+    ),
 ) -> np.ndarray:
-    """``(patches, dims)`` float32: per non-overlapping 3-s patch, ``layers`` concatenated.
+    """``(patches, dims)`` float32: per 3-s patch, ``layers`` concatenated.
 
-    ``model`` is ``MSD_musicnn`` or ``MTT_musicnn``; ``layers`` any of ``max_pool``,
-    ``mean_pool`` (753 each), ``penultimate`` (200) and ``taggram`` (50 tag probabilities).
-    The weights are read from ``weights_dir`` (converted by ``ensure_musicnn_weights``).
+    ``weights`` is the converted weights file of ``MSD_musicnn`` or ``MTT_musicnn`` (the
+    catalog's ``<model>_weights``); ``layers`` any of ``max_pool``, ``mean_pool`` (753 each),
+    ``penultimate`` (200) and ``taggram`` (50 tag probabilities). Patches cover the whole
+    clip, a short one repeated to fill one, like every other feature set's windows.
     """
-    patches = network.patches(network.mel_frames(waveform, sample_rate))
-    return network.embed(patches, network.weights_file(weights_dir, model), layers)
+    frames = network.mel_frames(waveform, sample_rate)
+    patches = sliding_windows(frames, network.PATCH_FRAMES, network.PATCH_FRAMES)
+    return network.embed(patches, weights, tuple(layers))
 
 
 @feature_set("musicnn_mel")

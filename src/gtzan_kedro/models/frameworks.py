@@ -110,6 +110,9 @@ class KerasAdapter:
 
     def load(self, folder: Path) -> Any:
         """Load the ``.keras`` file, compiled state left out (only prediction follows)."""
+        # Registers the project's own Keras classes (the fine-tuning model) before loading.
+        import gtzan_kedro.models.fine_tuning  # noqa: F401, PLC0415
+
         return _keras().saving.load_model(folder / self.file_name, compile=False)
 
 

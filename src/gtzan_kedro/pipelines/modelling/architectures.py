@@ -264,3 +264,8 @@ def build_svm(
             ),
         ]
     )
+
+
+# Builders on pretrained musicnn features, in a module of their own; imported last because
+# they register with `architecture` above.
+from gtzan_kedro.pipelines.modelling import musicnn_architectures  # noqa: E402, F401

@@ -92,7 +92,7 @@ def build_musicnn_finetune(  # noqa: PLR0913 - the pretrained network and its sc
             f"musicnn_finetune takes {expected} windows of the musicnn_mel feature set, "
             f"not {tuple(input_shape)}: set the window length to {musicnn.PATCH_FRAMES} frames."
         )
-    pretrained = musicnn.pretrained_network(musicnn.weights_file(weights_dir, model))
+    pretrained = musicnn.pretrained_network(musicnn.ensure_musicnn_weights(model, weights_dir))
     backbone = keras.Model(
         pretrained.inputs, pretrained.get_layer("penultimate").output, name="backbone"
     )

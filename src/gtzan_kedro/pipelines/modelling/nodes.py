@@ -63,6 +63,7 @@ def package_classifier(  # noqa: PLR0917 - Kedro passes one positional input per
     feature_set: dict[str, Any],
     sample_rate: int,
     name: str,
+    **feature_inputs: Any,
 ) -> GenreClassifier:
     """Bind the trained model to its feature set and statistics: the one model artefact."""
     return GenreClassifier(
@@ -72,6 +73,7 @@ def package_classifier(  # noqa: PLR0917 - Kedro passes one positional input per
         feature_set=architecture["features"],
         extractor=feature_set["extractor"],
         feature_params=feature_set.get("params", {}),
+        feature_inputs={key: str(value) for key, value in feature_inputs.items()},
         window=feature_set.get("window"),
         normalisation=normalisation,
         sample_rate=sample_rate,

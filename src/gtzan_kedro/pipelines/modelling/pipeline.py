@@ -23,7 +23,12 @@ from gtzan_kedro.pipelines.modelling.nodes import (
     score_metrics,
     train_model,
 )
-from gtzan_kedro.project_config import configured_architectures, configured_folds, scoped
+from gtzan_kedro.project_config import (
+    configured_architectures,
+    configured_folds,
+    feature_set_inputs,
+    scoped,
+)
 
 # What an architecture reads from its feature set's namespace (per fold), by the template's
 # names.
@@ -36,8 +41,11 @@ FOLD_INPUTS = (
 )
 
 
-def create_training_template(name: str) -> Pipeline:
-    """Build, train and package architecture ``name``, and predict its test tracks."""
+def create_training_template(name: str, feature_inputs: dict[str, str]) -> Pipeline:
+    """Build, train and package architecture ``name``, and predict its test tracks.
+
+    ``feature_inputs`` are its feature set's catalog inputs, packaged with the model.
+    """
     package = update_wrapper(partial(package_classifier, name=name), package_classifier)
     return Pipeline(
         [
@@ -64,13 +72,14 @@ def create_training_template(name: str) -> Pipeline:
             ),
             Node(
                 package,
-                inputs=[
-                    "trained_model",
-                    "normalisation",
-                    "params:architecture",
-                    "params:feature_set",
-                    "params:sample_rate",
-                ],
+                inputs={
+                    "model": "trained_model",
+                    "normalisation": "normalisation",
+                    "architecture": "params:architecture",
+                    "feature_set": "params:feature_set",
+                    "sample_rate": "params:sample_rate",
+                    **feature_inputs,
+                },
                 outputs="genre_classifier",
                 name="package_classifier",
             ),
@@ -139,12 +148,14 @@ def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
     }
     predictions = f"{architecture}_track_predictions"
     folds = configured_folds()
+    feature_inputs = feature_set_inputs(feature_set)
     training = sum(
         (
             Pipeline(
-                create_training_template(architecture),
+                create_training_template(architecture, feature_inputs),
                 namespace=scoped(architecture, fold),
                 inputs={
+                    **{name: name for name in feature_inputs.values()},
                     "track_splits": fold_splits(fold),
                     "track_features": f"{feature_set}.track_features",
                     **{name: f"{scoped(feature_set, fold)}.{name}" for name in FOLD_INPUTS},
