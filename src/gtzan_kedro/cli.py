@@ -18,7 +18,7 @@ from kedro.framework.project import pipelines
 from kedro.pipeline import Pipeline
 from kedro_viz.launchers.cli.main import viz as kedro_viz_group
 
-from gtzan_kedro.errors import InputError
+from gtzan_kedro.errors import InputError, input_error_in
 from gtzan_kedro.experiments.cli import queue
 from gtzan_kedro.predict import predict
 from gtzan_kedro.viz_graph import graph
@@ -51,8 +51,11 @@ def _run_reporting_input_errors(**options: Any) -> Any:
             options["namespaces"],
         )
         return kedro_run.callback(**options)
-    except InputError as error:
-        raise click.ClickException(str(error)) from None
+    except Exception as error:
+        user_error = input_error_in(error)
+        if user_error is None:
+            raise
+        raise click.ClickException(str(user_error)) from None
 
 
 def check_run_selection(pipeline_names: list[str], namespaces: list[str]) -> None:
