@@ -45,7 +45,7 @@ def train_and_predict(name: str, shape: tuple[int, ...], training: dict, **param
     return model, adapter, history, adapter.predict_proba(model, train[0], N_CLASSES), train
 
 
-@pytest.mark.parametrize("name", ["musicnn_probe", "musicnn_mlp"])
+@pytest.mark.parametrize("name", ["musicnn_probe", "mlp"])
 def test_embedding_heads_learn_separable_embeddings(name: str) -> None:
     """The probe and the MLP fit (dims,) embeddings and give probabilities per example."""
     _, _, _, probabilities, (_, labels) = train_and_predict(name, (64,), {**TRAINING, "epochs": 20})

@@ -6,7 +6,6 @@ Importing this module registers them (``@architecture``) next to the from-scratc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, PositiveFloat, PositiveInt
@@ -36,31 +35,6 @@ def build_musicnn_probe(
     return SklearnPipeline(
         [("scale", StandardScaler()), ("probe", LogisticRegression(C=C, max_iter=max_iter))]
     )
-
-
-@architecture("musicnn_mlp", framework="keras")
-def build_musicnn_mlp(
-    input_shape: tuple[int],
-    n_classes: int,
-    *,
-    units: Sequence[PositiveInt] = (256,),
-    dropout: Fraction = 0.5,
-) -> keras.Model:
-    """A small dense head on frozen musicnn embeddings.
-
-    No input normalisation layer: the pooled embeddings come out of batch-normalised layers,
-    and batch statistics of a few small batches would differ from the ones used to predict.
-    """
-    import keras  # noqa: PLC0415 - TensorFlow takes seconds to import
-
-    layers = keras.layers
-    inputs = keras.Input(shape=input_shape, name="features")
-    x = inputs
-    for index, width in enumerate(units):
-        x = layers.Dense(width, activation="relu", name=f"dense{index}")(x)
-        x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name="musicnn_mlp")
 
 
 @architecture("musicnn_finetune", framework="keras")
