@@ -1,0 +1,1 @@
+"""How sure the scores are: bootstrap intervals and paired significance tests on test tracks."""
