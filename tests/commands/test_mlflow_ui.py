@@ -6,6 +6,7 @@ import json
 import re
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,12 @@ from tests.commands.conftest import (
 # training" switch (remembered per browser, GenAI in a fresh one; 3.17 and 3.18 read no
 # experiment tag for it): `?workflowType=machine_learning` is that switch on "Model training".
 RUNS_VIEW = "?workflowType=machine_learning"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Chromium's path, found before the project runs (skipped without it, outside CI)."""
+    return require_chromium()
 
 
 def get(base: str, endpoint: str, **query: Any) -> bytes:
@@ -89,9 +96,8 @@ def test_mlflow_ui_serves_runs_metrics_parameters_and_confusion_matrices(
 
 @pytest.mark.slow
 def test_mlflow_ui_opens_the_experiment_on_its_runs_and_shows_the_architectures_metrics(
-    tiny_run: TinyRun, tmp_path
+    chromium: Path, tiny_run: TinyRun, tmp_path: Path
 ):
-    chromium = require_chromium()
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     port = free_port()
@@ -121,6 +127,7 @@ def test_mlflow_ui_opens_the_experiment_on_its_runs_and_shows_the_architectures_
         for architecture in ARCHITECTURES:
             metric = page.get_by_text(f"{architecture}.track_accuracy", exact=True)
             metric.wait_for(timeout=90_000)
+            metric.scroll_into_view_if_needed()
             assert metric.is_visible()
         page.screenshot(path=ARTIFACTS / "mlflow-ui-run.png")
         browser.close()
