@@ -116,6 +116,24 @@ class Inference(_Block):
     output: str | None = None
 
 
+class Bootstrap(_Block):
+    """``reporting.bootstrap``: the intervals of the track scores."""
+
+    resamples: Annotated[int, Field(ge=1000)] = 1000
+    confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
+
+
+class Reporting(_Block):
+    """``reporting``: the comparison, its statistics and the registry's champion."""
+
+    rank_by: list[Literal["track_accuracy", "track_macro_f1"]] = ["track_accuracy"]
+    chart_metrics: list[Literal["track_accuracy", "track_macro_f1"]] = ["track_accuracy"]
+    baseline: str = "svm"
+    alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    bootstrap: Bootstrap = Bootstrap()
+    promote_champion: Literal["auto", "always"] = "auto"
+
+
 class Parameters(_Block):
     """All parameters. Ingestion's sources check their own block when they are used."""
 
@@ -124,7 +142,7 @@ class Parameters(_Block):
     ingestion: dict[str, Any] = {}
     feature_engineering: FeatureEngineering
     modelling: Modelling
-    reporting: dict[str, Any] = {}
+    reporting: Reporting = Reporting()
     inference: Inference = Inference()
 
 
@@ -140,6 +158,9 @@ def validate_parameters(parameters: dict[str, Any]) -> Parameters:
         extractor = FEATURE_SETS[feature_set.extractor]
         placeholders = dict.fromkeys(feature_set.inputs, "<catalog dataset>")
         _check_keywords(extractor, feature_set.params | placeholders, f"{prefix}.params")
+    _check_known(
+        checked.reporting.baseline, checked.modelling.architectures, "reporting.baseline"
+    )
     for name, block in checked.modelling.architectures.items():
         prefix = f"modelling.architectures.{name}"
         _check_known(block.builder, ARCHITECTURES, f"{prefix}.builder")

@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix
 
-from gtzan_kedro.evaluation.statistics import track_scores
+from gtzan_kedro.evaluation.statistics import track_scores_with_intervals
 from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
@@ -99,9 +99,17 @@ def predict_test_tracks(
     return table
 
 
-def evaluate(track_predictions: pd.DataFrame, seed: int) -> dict[str, float]:
-    """Track accuracy and macro F1 with 95% bootstrap intervals; per fold under k-fold."""
-    scores = track_scores(track_predictions["label"], track_predictions["predicted"], seed=seed)
+def evaluate(
+    track_predictions: pd.DataFrame, bootstrap: dict[str, Any], seed: int
+) -> dict[str, float]:
+    """Track accuracy and macro F1 with bootstrap intervals; per fold under k-fold."""
+    scores = track_scores_with_intervals(
+        track_predictions["label"],
+        track_predictions["predicted"],
+        resamples=bootstrap["resamples"],
+        confidence=bootstrap["confidence"],
+        seed=seed,
+    )
     if "fold" in track_predictions:
         correct = track_predictions["label"] == track_predictions["predicted"]
         per_fold = correct.groupby(track_predictions["fold"]).mean()

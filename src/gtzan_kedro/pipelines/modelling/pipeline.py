@@ -111,7 +111,7 @@ def create_evaluation_template() -> Pipeline:
         [
             Node(
                 evaluate,
-                inputs=["track_predictions", "params:seed"],
+                inputs=["track_predictions", "params:reporting.bootstrap", "params:seed"],
                 outputs="metrics",
                 name="evaluate",
             ),
@@ -180,7 +180,7 @@ def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
         namespace=architecture,
         inputs={"track_predictions": predictions},
         outputs={"metrics": f"{architecture}_test_metrics"},
-        parameters={"params:seed": "params:seed"},
+        parameters={"params:seed", "params:reporting.bootstrap"},
     )
 
 
