@@ -158,9 +158,7 @@ def validate_parameters(parameters: dict[str, Any]) -> Parameters:
         extractor = FEATURE_SETS[feature_set.extractor]
         placeholders = dict.fromkeys(feature_set.inputs, "<catalog dataset>")
         _check_keywords(extractor, feature_set.params | placeholders, f"{prefix}.params")
-    _check_known(
-        checked.reporting.baseline, checked.modelling.architectures, "reporting.baseline"
-    )
+    _check_known(checked.reporting.baseline, checked.modelling.architectures, "reporting.baseline")
     for name, block in checked.modelling.architectures.items():
         prefix = f"modelling.architectures.{name}"
         _check_known(block.builder, ARCHITECTURES, f"{prefix}.builder")
@@ -193,7 +191,9 @@ def _check_keywords(function: Callable[..., Any], values: dict[str, Any], where:
         schema.model_validate(values)
     except ValidationError as error:
         allowed = ", ".join(schema.model_fields)
-        raise InputError(f"{_one_line(error, where)} ({function.__name__} takes: {allowed})") from None
+        raise InputError(
+            f"{_one_line(error, where)} ({function.__name__} takes: {allowed})"
+        ) from None
 
 
 def _keyword_schema(function: Callable[..., Any]) -> type[BaseModel]:

@@ -92,7 +92,9 @@ class KerasAdapter:
             # Keras' progress bar on a terminal, one line per epoch otherwise (CI logs).
             verbose=1 if sys.stdout.isatty() else 2,
         )
-        epochs = {name: [float(value) for value in values] for name, values in history.history.items()}
+        epochs = {
+            name: [float(value) for value in values] for name, values in history.history.items()
+        }
         logger.info(
             "Trained %d epochs; kept the weights of epoch %d.",
             len(epochs["val_loss"]),

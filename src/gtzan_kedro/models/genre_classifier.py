@@ -119,5 +119,7 @@ class GenreClassifier:
                 f"The {card['framework']} model in '{Path(folder) / MODEL_FOLDER}' could not be "
                 f"loaded ({type(error).__name__}: {error}): train the model again."
             ) from None
-        inputs = {name: str(Path(folder) / path) for name, path in card.pop("feature_inputs").items()}
+        inputs = {
+            name: str(Path(folder) / path) for name, path in card.pop("feature_inputs").items()
+        }
         return cls(**card, feature_inputs=inputs, model=model)

@@ -41,7 +41,17 @@ def check_clip(samples: np.ndarray, sample_rate: int, limits: ClipLimits) -> flo
 def prediction_columns(class_names: list[str], top_k: int) -> list[str]:
     """The columns of the prediction table, for ``top_k`` listed genres."""
     ranked = [f"{kind}_{rank}" for rank in range(1, top_k + 1) for kind in ("genre", "probability")]
-    return ["file", "status", "model", *ranked, "seconds", "windows", "padded", "error", *class_names]
+    return [
+        "file",
+        "status",
+        "model",
+        *ranked,
+        "seconds",
+        "windows",
+        "padded",
+        "error",
+        *class_names,
+    ]
 
 
 def classify_clips(

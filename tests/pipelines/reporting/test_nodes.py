@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import io
 import logging
 
@@ -22,6 +24,8 @@ from gtzan_kedro.pipelines.reporting.nodes import (
 SEED = 42
 # As conf/base/parameters_reporting.yml, with fewer resamples: macro F1 costs one
 # scikit-learn call per resample, and the interval's quality is tested in tests/evaluation.
+# Every architecture's block, as compare_architectures reads it (builder and feature set).
+ARCHITECTURES = defaultdict(lambda: {"builder": "a builder", "features": "a feature set"})
 REPORTING = {
     "rank_by": ["track_accuracy", "track_macro_f1"],
     "chart_metrics": ["track_accuracy", "track_macro_f1"],
@@ -57,6 +61,7 @@ def right_on(n_right: int, n_tracks: int = 40) -> list[bool]:
 def test_architectures_are_ranked_by_track_accuracy_with_intervals_around_each_score():
     comparison = compare_architectures(
         REPORTING,
+        ARCHITECTURES,
         SEED,
         lstm=track_predictions(right_on(24)),
         svm=track_predictions(right_on(30)),
@@ -75,15 +80,17 @@ def test_architectures_are_ranked_by_track_accuracy_with_intervals_around_each_s
 def test_the_same_seed_gives_the_same_comparison():
     tables = {"mlp": track_predictions(right_on(25)), "svm": track_predictions(right_on(22))}
 
-    first = compare_architectures(REPORTING, SEED, **tables)
+    first = compare_architectures(REPORTING, ARCHITECTURES, SEED, **tables)
 
-    pd.testing.assert_frame_equal(compare_architectures(REPORTING, SEED, **tables), first)
+    pd.testing.assert_frame_equal(
+        compare_architectures(REPORTING, ARCHITECTURES, SEED, **tables), first
+    )
 
 
 def test_architectures_never_evaluated_are_left_out_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
         comparison = compare_architectures(
-            REPORTING, SEED, svm=track_predictions(right_on(20)), tcn=None, cnn=None
+            REPORTING, ARCHITECTURES, SEED, svm=track_predictions(right_on(20)), tcn=None, cnn=None
         )
 
     assert list(comparison["architecture"]) == ["svm"]
@@ -93,13 +100,14 @@ def test_architectures_never_evaluated_are_left_out_with_a_warning(caplog):
 
 def test_nothing_evaluated_is_an_error():
     with pytest.raises(InputError, match="run the modelling pipeline first"):
-        compare_architectures(REPORTING, SEED, svm=None)
+        compare_architectures(REPORTING, ARCHITECTURES, SEED, svm=None)
 
 
 def test_a_best_right_on_every_track_the_runner_up_missed_is_significantly_better():
     # 20 tracks both right, 20 only mlp right: the McNemar test sees 20 discordant tracks.
     comparison = compare_architectures(
         REPORTING,
+        ARCHITECTURES,
         SEED,
         mlp=track_predictions(right_on(40)),
         svm=track_predictions(right_on(20)),
@@ -116,6 +124,7 @@ def test_a_best_right_on_every_track_the_runner_up_missed_is_significantly_bette
 def test_a_best_ahead_by_one_track_is_not_significantly_better():
     comparison = compare_architectures(
         REPORTING,
+        ARCHITECTURES,
         SEED,
         mlp=track_predictions(right_on(21)),
         svm=track_predictions(right_on(20)),
@@ -130,6 +139,7 @@ def test_a_best_ahead_by_one_track_is_not_significantly_better():
 def test_each_architecture_is_tested_against_the_baseline():
     comparison = compare_architectures(
         REPORTING,
+        ARCHITECTURES,
         SEED,
         strong=track_predictions(right_on(38)),
         svm=track_predictions(right_on(20)),
@@ -154,7 +164,7 @@ def test_architectures_evaluated_on_different_tracks_are_tested_on_the_tracks_bo
     mlp = track_predictions(right_on(30, 40), tracks=range(10, 50))  # 20 tracks shared
 
     with caplog.at_level(logging.WARNING):
-        comparison = compare_architectures(REPORTING, SEED, svm=svm, mlp=mlp)
+        comparison = compare_architectures(REPORTING, ARCHITECTURES, SEED, svm=svm, mlp=mlp)
 
     shared = svm.merge(mlp, on=["track_id", "label"], suffixes=("_svm", "_mlp"))
     expected = mcnemar_exact(shared["label"], shared["predicted_mlp"], shared["predicted_svm"])
@@ -173,12 +183,15 @@ def test_architectures_evaluated_on_different_tracks_are_tested_on_the_tracks_bo
 )
 def test_unusable_reporting_parameters_are_named(change, message):
     with pytest.raises(InputError, match=message):
-        compare_architectures(REPORTING | change, SEED, svm=track_predictions(right_on(20)))
+        compare_architectures(
+            REPORTING | change, ARCHITECTURES, SEED, svm=track_predictions(right_on(20))
+        )
 
 
 def test_markdown_shows_intervals_and_what_is_significant():
     comparison = compare_architectures(
         REPORTING,
+        ARCHITECTURES,
         SEED,
         mlp=track_predictions(right_on(40)),
         svm=track_predictions(right_on(20)),
@@ -209,6 +222,7 @@ def test_markdown_shows_intervals_and_what_is_significant():
 def test_markdown_says_when_nothing_is_significant_or_the_baseline_is_missing():
     comparison = compare_architectures(
         REPORTING,
+        ARCHITECTURES,
         SEED,
         mlp=track_predictions(right_on(21)),
         gru=track_predictions(right_on(20)),
@@ -225,7 +239,11 @@ def test_markdown_says_when_nothing_is_significant_or_the_baseline_is_missing():
 
 def test_chart_draws_each_interval_as_an_error_bar_best_first():
     comparison = compare_architectures(
-        REPORTING, SEED, lstm=track_predictions(right_on(24)), svm=track_predictions(right_on(30))
+        REPORTING,
+        ARCHITECTURES,
+        SEED,
+        lstm=track_predictions(right_on(24)),
+        svm=track_predictions(right_on(30)),
     )
 
     figure = plot_comparison(comparison, REPORTING["chart_metrics"])
@@ -246,7 +264,9 @@ def test_chart_draws_each_interval_as_an_error_bar_best_first():
 
 
 def test_chart_of_a_score_without_interval_is_refused():
-    comparison = compare_architectures(REPORTING, SEED, svm=track_predictions(right_on(30)))
+    comparison = compare_architectures(
+        REPORTING, ARCHITECTURES, SEED, svm=track_predictions(right_on(30))
+    )
 
     with pytest.raises(InputError, match="reporting.chart_metrics names 'n_tracks'"):
         plot_comparison(comparison, ["track_accuracy", "n_tracks"])

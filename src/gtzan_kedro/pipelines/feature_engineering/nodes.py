@@ -178,7 +178,9 @@ def extract_features(  # noqa: PLR0917 - Kedro passes one positional input per d
     )
     parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
     computed = parallel(
-        joblib.delayed(_track_features)(raw_clips[paths[track_id]], sample_rate, feature_set, inputs)
+        joblib.delayed(_track_features)(
+            raw_clips[paths[track_id]], sample_rate, feature_set, inputs
+        )
         for track_id in stale
     )
     progress = tqdm(

@@ -89,9 +89,16 @@ def predict_test_tracks(
 ) -> pd.DataFrame:
     """One row per test track: its label, the predicted genre and every genre's probability."""
     tracks = track_splits[track_splits["split"] == "test"]
-    probabilities = np.stack(
-        [classifier.predict_proba_features(track_features[track_id]())[0] for track_id in tracks["track_id"]]
-    ) if len(tracks) else np.empty((0, len(GENRES)))
+    probabilities = (
+        np.stack(
+            [
+                classifier.predict_proba_features(track_features[track_id]())[0]
+                for track_id in tracks["track_id"]
+            ]
+        )
+        if len(tracks)
+        else np.empty((0, len(GENRES)))
+    )
     table = pd.DataFrame(probabilities, columns=list(GENRES))
     table.insert(0, "track_id", tracks["track_id"].to_numpy(dtype=str))
     table.insert(1, "label", tracks["label"].to_numpy(dtype=np.int64))
@@ -140,7 +147,9 @@ def classification_report_table(track_predictions: pd.DataFrame) -> pd.DataFrame
     )
     report.pop("accuracy", None)  # a scalar, already among the metrics
     table = pd.DataFrame(report).T.rename_axis("genre").reset_index()
-    table = table.rename(columns={"f1-score": "f1"})[["genre", "precision", "recall", "f1", "support"]]
+    table = table.rename(columns={"f1-score": "f1"})[
+        ["genre", "precision", "recall", "f1", "support"]
+    ]
     return table.astype({"support": int})
 
 

@@ -170,7 +170,14 @@ def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
     if folds != [""]:
         fold_predictions = [f"{architecture}.{fold}.track_predictions" for fold in folds]
         training += Pipeline(
-            [Node(combine_folds, inputs=fold_predictions, outputs=predictions, name="combine_folds")],
+            [
+                Node(
+                    combine_folds,
+                    inputs=fold_predictions,
+                    outputs=predictions,
+                    name="combine_folds",
+                )
+            ],
             namespace=architecture,
             inputs=set(fold_predictions),
             outputs={predictions},

@@ -17,16 +17,19 @@ from gtzan_kedro.genres import GENRES
 logger = logging.getLogger(__name__)
 
 PREDICTION_COLUMNS = ("track_id", "label", "predicted")
-REPORTING_KEYS = ("rank_by", "chart_metrics", "baseline", "alpha", "bootstrap", "promote_champion")
+REPORTING_KEYS = ("rank_by", "chart_metrics", "baseline", "alpha", "bootstrap")
 
 
 def compare_architectures(
-    reporting: dict[str, Any], seed: int, **track_predictions: pd.DataFrame | None
+    reporting: dict[str, Any],
+    architectures: dict[str, dict[str, Any]],
+    seed: int,
+    **track_predictions: pd.DataFrame | None,
 ) -> pd.DataFrame:
     """One row per evaluated architecture, best first: scores with intervals, McNemar tests.
 
     ``track_predictions`` maps each architecture to its test tracks' predictions (None when
-    it was never evaluated). Columns: the track scores and their bootstrap intervals,
+    it was never evaluated). Columns: the architecture's builder and feature set, the scores and their bootstrap intervals,
     ``n_tracks``, ``p_vs_runner_up`` and ``significantly_better_than_runner_up`` (best row
     only), ``p_vs_baseline`` and ``beats_baseline`` (better and ``p < alpha``).
     """
@@ -36,6 +39,8 @@ def compare_architectures(
     rows = [
         {
             "architecture": architecture,
+            "builder": architectures[architecture]["builder"],
+            "features": architectures[architecture]["features"],
             **track_scores_with_intervals(
                 predictions["label"],
                 predictions["predicted"],

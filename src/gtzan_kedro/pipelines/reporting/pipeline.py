@@ -19,6 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 compare_architectures,
                 inputs={
                     "reporting": "params:reporting",
+                    "architectures": "params:modelling.architectures",
                     "seed": "params:seed",
                     **{name: f"{name}_track_predictions" for name in configured_architectures()},
                 },
