@@ -1,31 +1,55 @@
-# `make run` and `make test` set up .venv on first use (and again when pyproject.toml changes).
+# `make run` and `make test` set up .venv on first use, and again when requirements.lock or
+# pyproject.toml changes: exactly the packages of requirements.lock (hash-checked), then the
+# project itself, editable.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+LOCK := requirements.lock
+# uv installs the lock and refreshes it (`make lock`).
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+# Where `make lock` resolves from; LOCK_ARGS=--upgrade moves every pin to its newest release.
+LOCK_INDEX ?= https://pypi.org/simple
+LOCK_ARGS ?=
 # Kedro telemetry would try the network; the project's .telemetry file says no, and so do these.
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: run test lint format clean-data
+.PHONY: run test weights lint format lock clean-data
 
-$(INSTALLED): pyproject.toml
+$(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(INSTALLED): $(LOCK) pyproject.toml | $(UV)
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(INSTALLED)
 
 run: $(INSTALLED)
 	$(BIN)/kedro run
 
-test: $(INSTALLED)
+test: $(INSTALLED) weights
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# musicnn's pretrained weights: its wheel fetched once from PyPI by pip, checked against a
+# pinned sha256 and cached in data/01_raw/pretrained/ (the tests never fetch; they read it).
+weights: $(INSTALLED)
+	$(BIN)/python -m gtzan_kedro.models.pretrained
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+# Refreshes requirements.lock from pyproject.toml: one set of pins for every platform and
+# Python version the project supports, keeping the current pins where they still fit.
+lock: | $(UV)
+	$(UV) pip compile --quiet pyproject.toml --extra dev --universal --fork-strategy fewest \
+		--python-version 3.11 --generate-hashes --default-index $(LOCK_INDEX) \
+		--custom-compile-command "make lock" --output-file $(LOCK) $(LOCK_ARGS)
 
 clean-data:
 	find data -mindepth 2 ! -name .gitkeep -delete

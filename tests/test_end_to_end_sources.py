@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def run(project: Path, local_path: Path) -> None:
         "ingestion": {"source": "local", "local_path": str(local_path)},
         "feature_engineering": {
             "split": {"validation_size": 0.25, "test_size": 0.25},
-            "sequences": {"frames": 32, "hop": 16},
+            "feature_sets": {"log_mel": {"window": {"frames": 32, "hop": 16}}},
             "n_jobs": 2,
         },
     }
@@ -104,3 +105,32 @@ def test_download_source_fetches_into_the_downloads_folder_and_fills_the_gtzan_f
     assert (raw / "downloads" / "genres.tar.gz").read_bytes() == archive
     for name, data in files.items():
         assert (raw / "gtzan" / name.removeprefix("genres/")).read_bytes() == data
+
+
+@pytest.mark.slow
+def test_folder_copy_with_stray_and_silent_clips_then_another_copy(tmp_path: Path):
+    project = copy_project(PROJECT_ROOT, tmp_path)
+    first = tmp_path / "first"
+    for g, genre in enumerate(GENRES_USED):
+        for index in range(4):
+            path = first / genre / f"{genre}.{index:05d}.wav"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(path, tone(200.0 * (g + 1) + 20 * index, 1.5), SAMPLE_RATE)
+    (first / "notagenre").mkdir()
+    sf.write(first / "notagenre" / "stray.wav", tone(300.0, 1.5), SAMPLE_RATE)
+    sf.write(first / "rock" / "rock.00009.wav", tone(300.0, 1.5) * 1e-4, SAMPLE_RATE)
+    second = tmp_path / "second"
+    shutil.copytree(first, second)
+    (second / "blues" / "blues.00003.wav").unlink()
+
+    run(project, first)
+    run(project, second)
+
+    table = pd.read_parquet(project / "data" / "02_intermediate" / "track_table.parquet")
+    status = dict(zip(table["track_id"], table["status"], strict=True))
+    assert status["stray"] == "unknown_genre" and status["rock.00009"] == "silent"
+    assert "blues.00003" not in status
+    assert not (project / "data" / "01_raw" / "gtzan" / "blues" / "blues.00003.wav").exists()
+    splits = pd.read_parquet(project / "data" / "03_primary" / "track_splits.parquet")
+    assert set(splits["track_id"]) == {t for t, s in status.items() if s == "ok"}
+    assert len(splits) == 11

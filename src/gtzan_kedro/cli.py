@@ -14,11 +14,14 @@ from typing import Any
 import click
 from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
+from kedro.framework.project import pipelines
+from kedro.pipeline import Pipeline
 from kedro_viz.launchers.cli.main import viz as kedro_viz_group
 
-from gtzan_kedro.errors import InputError
+from gtzan_kedro.errors import InputError, input_error_in
 from gtzan_kedro.experiments.cli import queue
 from gtzan_kedro.predict import predict
+from gtzan_kedro.viz_graph import graph
 from gtzan_kedro.viz_offline import keep_kedro_viz_offline
 
 
@@ -42,9 +45,57 @@ def test(metadata: Any, pytest_args: tuple[str, ...]) -> None:
 def _run_reporting_input_errors(**options: Any) -> Any:
     """Kedro's own ``run``; a user-fixable error ends it with its message, not a traceback."""
     try:
+        # Before the session starts: an unknown name must not leave a run or store behind.
+        check_run_selection(
+            [options["pipeline"]] if options["pipeline"] else options["pipelines"],
+            options["namespaces"],
+        )
         return kedro_run.callback(**options)
-    except InputError as error:
-        raise click.ClickException(str(error)) from None
+    except Exception as error:
+        user_error = input_error_in(error)
+        if user_error is None:
+            raise
+        raise click.ClickException(str(user_error)) from None
+
+
+def check_run_selection(pipeline_names: list[str], namespaces: list[str]) -> None:
+    """Refuse a pipeline or namespace that is not registered, listing the known ones."""
+    selected = _registered_pipeline(pipeline_names)
+    known = namespace_prefixes(selected)
+    unknown = [namespace for namespace in namespaces if namespace not in known]
+    if unknown:
+        names = "+".join(pipeline_names or ["__default__"])
+        top_level = sorted(prefix for prefix in known if "." not in prefix)
+        allowed = f"use one of {', '.join(top_level)}" if top_level else "it has no namespaces"
+        raise InputError(
+            f"Unknown namespace {', '.join(map(repr, unknown))} in pipeline '{names}': {allowed}."
+        )
+
+
+def _registered_pipeline(pipeline_names: list[str]) -> Pipeline:
+    """The named registered pipelines together; an unknown name is an ``InputError``.
+
+    Only the named pipelines are loaded, as by the run that follows (which reuses them); all
+    of them only to list the known names when one is missing.
+    """
+    pipelines.set_requested(pipeline_names or None)
+    try:
+        return sum((pipelines[name] for name in pipeline_names or ["__default__"]), Pipeline([]))
+    except (ImportError, KeyError):
+        pipelines.set_requested(None)
+        known = sorted(pipelines.keys())
+        unknown = [name for name in pipeline_names if name not in known]
+        if not unknown:  # a known pipeline failed to load: a bug, not a name to correct
+            raise
+        raise InputError(
+            f"Unknown pipeline {', '.join(map(repr, unknown))}: use one of {', '.join(known)}."
+        ) from None
+
+
+def namespace_prefixes(pipeline: Pipeline) -> set[str]:
+    """Every namespace ``--namespaces`` can select in ``pipeline``: ``a`` and ``a.b`` of ``a.b``."""
+    parts = [node.namespace.split(".") for node in pipeline.nodes if node.namespace]
+    return {".".join(part[:depth]) for part in parts for depth in range(1, len(part) + 1)}
 
 
 # `kedro run` with every option of Kedro's own command (a project command of the same name
@@ -64,7 +115,8 @@ cli.add_command(predict)
 
 
 # kedro-viz registers ``viz`` as a global command, which Kedro resolves before any project
-# command, so ``graph`` joins kedro-viz's own group (listed by ``kedro viz --help``) rather than
-# a project group of the same name. Kedro imports this module before it runs any command.
-kedro_viz_group.lazy_subcommands.setdefault("graph", "gtzan_kedro.viz_graph.graph")
+# command, so ``graph`` joins kedro-viz's own group through click's public ``add_command`` (as
+# kedro-viz adds its own commands) rather than a project group of the same name. kedro-viz's
+# group lists only its own commands in ``kedro viz --help``. Kedro imports this module first.
+kedro_viz_group.add_command(graph)
 keep_kedro_viz_offline()

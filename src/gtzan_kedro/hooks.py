@@ -3,55 +3,152 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from typing import Any
 
+import mlflow
+import psutil
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
+from mlflow.entities import Run, RunStatus
+from mlflow.tracking import MlflowClient
 
 from gtzan_kedro.parameters import validate_parameters
 from gtzan_kedro.project_config import use_session_parameters
 
 logger = logging.getLogger(__name__)
 
+# MLflow's system tags (https://mlflow.org/docs/latest/ml/tracking/tracking-api/#system-tags).
+RUN_NAME_TAG = "mlflow.runName"
+# MLflow 3's UI opens an experiment of this kind on its table of runs, not the GenAI overview.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+# The process that owns a run: a run left RUNNING by a process that is gone was killed.
+PID_TAG = "gtzan_kedro.pid"
+HOST_TAG = "gtzan_kedro.host"
+# A process's start time is known to about a second: slack when comparing it with a run's.
+CLOCK_SLACK_MS = 2000
 
-class RunNameHook:
-    """Name each MLflow run after what ran: ``modelling``, ``modelling[lstm,gru]``, ``__default__``.
 
-    kedro-mlflow names a run after its pipelines only, so runs of different namespaces of
-    one pipeline would look alike. A name set in ``mlflow.yml`` (``tracking.run.name``) wins.
-    kedro-mlflow re-reads its configuration for every session, so the name never leaks from
-    one run into the next.
+class MlflowRunHook:
+    """Finish what kedro-mlflow set up: name the run, mark its process, tag the experiment.
+
+    Runs after kedro-mlflow's own ``before_pipeline_run`` (``trylast``), once the run has
+    started, and changes it only through MLflow's public API:
+
+    - the run is named after what ran (``modelling[lstm,gru] kfold``) unless ``mlflow.yml``
+      names it (``tracking.run.name``);
+    - the run is tagged with this process's id and host, and runs of the experiment that a
+      process of this host left ``RUNNING`` when it was killed are marked ``KILLED``;
+    - the experiment gets ``mlflow.experimentKind`` so that ``mlflow ui`` opens on its runs.
     """
 
     def __init__(self) -> None:
         self._context: KedroContext | None = None
+        self._run_started_by_caller = False
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
-        """Keep the context: kedro-mlflow stores its configuration on it."""
+        """Keep the context (parameters, kedro-mlflow's settings); note a caller's active run."""
         self._context = context
+        # A run already active here was started by the caller (the experiment queue), which
+        # named it: kedro-mlflow adopts it, and so does this hook, without renaming it.
+        self._run_started_by_caller = mlflow.active_run() is not None
 
-    @hook_impl(tryfirst=True)
+    @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        """Set the run name before kedro-mlflow starts the run with it."""
-        run_options = _mlflow_run_options(self._context)
-        if run_options is None or run_options.name is not None:
+        """Name and tag the run kedro-mlflow has just started; close runs of killed processes."""
+        run = mlflow.active_run()
+        if run is None:  # tracking is disabled for this pipeline (mlflow.yml)
             return
-        run_options.name = run_name(run_params.get("pipeline_names"), run_params.get("namespaces"))
-        # Not Rich markup: the brackets of "modelling[lstm,gru]" would vanish from the console.
-        logger.info("MLflow run name: '%s'.", run_options.name, extra={"markup": False})
+        client = MlflowClient()
+        tag_experiment_kind(client, run.info.experiment_id)
+        tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+        if not self._run_started_by_caller and _configured_run_name(self._context) is None:
+            tags[RUN_NAME_TAG] = run_name(
+                run_params.get("pipeline_names"),
+                run_params.get("namespaces"),
+                split_strategy(getattr(self._context, "params", {})),
+            )
+            # Not Rich markup: the brackets of "modelling[lstm,gru]" would vanish from the console.
+            logger.info("MLflow run name: '%s'.", tags[RUN_NAME_TAG], extra={"markup": False})
+        mlflow.set_tags(tags)
+        close_runs_of_killed_processes(client, run.info.experiment_id)
 
 
-def run_name(pipeline_names: list[str] | None, namespaces: list[str] | None) -> str:
-    """``pipeline[+pipeline][namespace,...]``, e.g. ``modelling[lstm,gru]``."""
+def run_name(
+    pipeline_names: list[str] | None,
+    namespaces: list[str] | None,
+    strategy: str | None = None,
+) -> str:
+    """``pipeline[+pipeline][namespace,...] [split strategy]``, e.g. ``modelling[lstm,gru] kfold``."""
     name = "+".join(pipeline_names or ["__default__"])
-    return f"{name}[{','.join(namespaces)}]" if namespaces else name
+    if namespaces:
+        name = f"{name}[{','.join(namespaces)}]"
+    return f"{name} {strategy}" if strategy else name
 
 
-def _mlflow_run_options(context: KedroContext | None) -> Any:
-    """kedro-mlflow's run options stored on the context, or ``None`` without kedro-mlflow."""
+def split_strategy(parameters: dict[str, Any]) -> str | None:
+    """The run's ``feature_engineering.split.strategy``, or ``None`` when it has none."""
+    split = parameters.get("feature_engineering", {}).get("split", {})
+    return split.get("strategy") if isinstance(split, dict) else None
+
+
+def tag_experiment_kind(client: MlflowClient, experiment_id: str) -> None:
+    """Tag the experiment as classic model development, unless it already has a kind."""
+    experiment = client.get_experiment(experiment_id)
+    if EXPERIMENT_KIND_TAG not in experiment.tags:
+        client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
+        logger.info(
+            "Tagged MLflow experiment '%s' %s=%s: `mlflow ui` opens it on its runs.",
+            experiment.name,
+            EXPERIMENT_KIND_TAG,
+            EXPERIMENT_KIND,
+        )
+
+
+def close_runs_of_killed_processes(client: MlflowClient, experiment_id: str) -> None:
+    """Mark ``KILLED`` each run this host's processes left ``RUNNING`` when they died."""
+    host = socket.gethostname()
+    running = client.search_runs(
+        [experiment_id],
+        filter_string=f"attributes.status = 'RUNNING' and tags.`{HOST_TAG}` = '{host}'",
+    )
+    for run in running:
+        if owner_is_alive(run):
+            continue
+        client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.KILLED))
+        logger.warning(
+            "MLflow run '%s' (%s) was still RUNNING, but its process %s is gone: marked KILLED.",
+            run.info.run_name,
+            run.info.run_id,
+            run.data.tags[PID_TAG],
+        )
+
+
+def owner_is_alive(run: Run) -> bool:
+    """Whether the process that started ``run`` (its pid tag) still runs on this host.
+
+    A process with that id which started after the run is another one that reuses the id.
+    """
+    try:
+        process = psutil.Process(int(run.data.tags[PID_TAG]))
+        started_ms = process.create_time() * 1000
+        return (
+            process.status() != psutil.STATUS_ZOMBIE
+            and started_ms <= run.info.start_time + CLOCK_SLACK_MS
+        )
+    except psutil.AccessDenied:  # another user's process: it exists, so it may be the owner
+        return True
+    except (psutil.NoSuchProcess, KeyError, ValueError):
+        return False
+
+
+def _configured_run_name(context: KedroContext | None) -> str | None:
+    """The run name set in ``mlflow.yml``, read from kedro-mlflow's settings on the context."""
     mlflow_config = getattr(context, "mlflow", None)
-    return mlflow_config.tracking.run if mlflow_config is not None else None
+    return mlflow_config.tracking.run.name if mlflow_config is not None else None
 
 
 class ParameterValidationHook:

@@ -75,6 +75,9 @@ class FeatureSet(_Block):
 
     extractor: str
     params: dict[str, Any] = {}
+    # Extractor arguments read from the catalog ({argument: dataset}), e.g. pretrained weights;
+    # the files they name travel inside every model artefact trained on this feature set.
+    inputs: dict[str, str] = {}
     window: Window | None = None
 
 
@@ -113,15 +116,34 @@ class Inference(_Block):
     output: str | None = None
 
 
+class Bootstrap(_Block):
+    """``reporting.bootstrap``: the intervals of the track scores."""
+
+    resamples: Annotated[int, Field(ge=1000)] = 1000
+    confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
+
+
+class Reporting(_Block):
+    """``reporting``: the comparison, its statistics and the registry's champion."""
+
+    rank_by: list[Literal["track_accuracy", "track_macro_f1"]] = ["track_accuracy"]
+    chart_metrics: list[Literal["track_accuracy", "track_macro_f1"]] = ["track_accuracy"]
+    baseline: str = "svm"
+    alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    bootstrap: Bootstrap = Bootstrap()
+    promote_champion: Literal["auto", "always"] = "auto"
+
+
 class Parameters(_Block):
     """All parameters. Ingestion's sources check their own block when they are used."""
 
-    seed: NonNegativeInt = 42
+    # NumPy and Keras take 32-bit seeds.
+    seed: Annotated[int, Field(ge=0, lt=2**32)] = 42
     sample_rate: PositiveInt = 22050
     ingestion: dict[str, Any] = {}
     feature_engineering: FeatureEngineering
     modelling: Modelling
-    reporting: dict[str, Any] = {}
+    reporting: Reporting = Reporting()
     inference: Inference = Inference()
 
 
@@ -134,7 +156,10 @@ def validate_parameters(parameters: dict[str, Any]) -> Parameters:
     for name, feature_set in checked.feature_engineering.feature_sets.items():
         prefix = f"feature_engineering.feature_sets.{name}"
         _check_known(feature_set.extractor, FEATURE_SETS, f"{prefix}.extractor")
-        _check_keywords(FEATURE_SETS[feature_set.extractor], feature_set.params, f"{prefix}.params")
+        extractor = FEATURE_SETS[feature_set.extractor]
+        placeholders = dict.fromkeys(feature_set.inputs, "<catalog dataset>")
+        _check_keywords(extractor, feature_set.params | placeholders, f"{prefix}.params")
+    _check_known(checked.reporting.baseline, checked.modelling.architectures, "reporting.baseline")
     for name, block in checked.modelling.architectures.items():
         prefix = f"modelling.architectures.{name}"
         _check_known(block.builder, ARCHITECTURES, f"{prefix}.builder")
@@ -167,7 +192,9 @@ def _check_keywords(function: Callable[..., Any], values: dict[str, Any], where:
         schema.model_validate(values)
     except ValidationError as error:
         allowed = ", ".join(schema.model_fields)
-        raise InputError(f"{_one_line(error, where)} ({function.__name__} takes: {allowed})") from None
+        raise InputError(
+            f"{_one_line(error, where)} ({function.__name__} takes: {allowed})"
+        ) from None
 
 
 def _keyword_schema(function: Callable[..., Any]) -> type[BaseModel]:

@@ -13,7 +13,11 @@ def register_pipelines() -> dict[str, Pipeline]:
     # Kedro loads only the pipelines a run names; `__default__` is there when it loads all.
     if "__default__" in pipelines:
         pipelines["__default__"] = sum(
-            (pipeline for name, pipeline in pipelines.items() if name not in {"__default__", "inference"}),
+            (
+                pipeline
+                for name, pipeline in pipelines.items()
+                if name not in {"__default__", "inference"}
+            ),
             start=Pipeline([]),
         )
     return pipelines

@@ -16,13 +16,13 @@ from typing import Any
 import click
 import pandas as pd
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
-from kedro.framework.project import configure_logging
+from kedro.framework.project import configure_logging, settings
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DatasetError
 from kedro.utils import find_kedro_project
 
-from gtzan_kedro.errors import InputError
+from gtzan_kedro.errors import InputError, input_error_in
 from gtzan_kedro.genres import GENRES
 
 # Only warnings and errors reach the terminal unless --verbose: the table is the answer.
@@ -84,6 +84,10 @@ def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
             f"No Kedro project at or above {invoked_from}: run the command inside the "
             "gtzan-kedro project, whose MLflow store holds the trained models."
         )
+    if not (model and (Path(model) / "MLmodel").is_file()) and not _store_exists(project_path, env):
+        raise click.ClickException(
+            "There is no trained model yet: train one with `make run` (`kedro run`)."
+        )
     inputs = [os.path.abspath(invoked_from / file) for file in files]
     with tempfile.TemporaryDirectory() as scratch:
         table_path = _output_path(output, inputs, force) if output else f"{scratch}/table.csv"
@@ -100,6 +104,20 @@ def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
     if failed:
         click.echo(f"\n{failed} of {len(table)} files could not be classified.", err=True)
         raise SystemExit(1)
+
+
+def _store_exists(project_path: Path, env: str | None) -> bool:
+    """Whether the MLflow store training writes exists (asked before a session would create it)."""
+    loader = settings.CONFIG_LOADER_CLASS(
+        conf_source=str(project_path / settings.CONF_SOURCE),
+        env=env,
+        # kedro-mlflow adds this pattern only once a session starts.
+        **settings.CONFIG_LOADER_ARGS | {"config_patterns": {"mlflow": ["mlflow*", "mlflow*/**"]}},
+    )
+    tracking_uri = loader["mlflow"]["server"]["mlflow_tracking_uri"]
+    if not tracking_uri.startswith("sqlite:///"):
+        return True
+    return (project_path / tracking_uri.removeprefix("sqlite:///")).exists()
 
 
 def _output_path(output: str, inputs: list[str], force: bool) -> str:
@@ -144,7 +162,7 @@ def _run_inference(
         try:
             session.run(pipeline_names=["inference"])
         except (InputError, DatasetError) as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(str(input_error_in(error) or error)) from None
         return session.load_context().catalog.load("genre_predictions")
 
 

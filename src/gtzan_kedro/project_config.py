@@ -36,12 +36,16 @@ def _conf_layout() -> dict[str, Any]:
 
 
 def layout_of(parameters: dict[str, Any]) -> dict[str, Any]:
-    """``{"architectures": {architecture: feature set}, "folds": [fold, ...]}``."""
+    """Architectures and the feature set each reads, feature sets' catalog inputs, folds."""
     blocks = parameters["modelling"]["architectures"]
+    feature_sets = parameters["feature_engineering"]["feature_sets"]
     split = parameters["feature_engineering"]["split"]
     count = {"kfold": split.get("folds", 5), "artist_kfold": ARTIST_FOLDS}.get(split["strategy"])
     return {
         "architectures": {name: block["features"] for name, block in blocks.items()},
+        "feature_inputs": {
+            name: dict(block.get("inputs") or {}) for name, block in feature_sets.items()
+        },
         # One unnamed "fold" for a holdout split: the namespaces stay those of the
         # architectures and feature sets.
         "folds": [f"fold_{index}" for index in range(1, count + 1)] if count else [""],
@@ -61,6 +65,11 @@ def configured_architectures() -> dict[str, str]:
 def configured_feature_sets() -> list[str]:
     """The feature sets that at least one architecture reads."""
     return list(dict.fromkeys(configured_architectures().values()))
+
+
+def feature_set_inputs(feature_set: str) -> dict[str, str]:
+    """``{extractor argument: catalog dataset}`` that ``feature_set`` reads besides the audio."""
+    return _layout()["feature_inputs"].get(feature_set, {})
 
 
 def configured_folds() -> list[str]:

@@ -4,14 +4,15 @@ import warnings
 
 from kedro.config import OmegaConfigLoader
 
-from gtzan_kedro.hooks import ParameterValidationHook, RunNameHook
+from gtzan_kedro.hooks import MlflowRunHook, ParameterValidationHook
 from gtzan_kedro.output_log import OutputLogHook
 from gtzan_kedro.project_config import PROJECT_PATH
 from gtzan_kedro.viz_offline import keep_kedro_viz_offline
 
-# kedro-mlflow registers its own hook as a plugin; RunNameHook names its runs and
-# OutputLogHook logs where each dataset a run writes ends up.
-HOOKS = (ParameterValidationHook(), RunNameHook(), OutputLogHook())
+# kedro-mlflow registers its own hook as a plugin. ParameterValidationHook checks the
+# parameters before anything runs, MlflowRunHook names and tags the run kedro-mlflow starts,
+# and OutputLogHook logs where each dataset a run writes ends up.
+HOOKS = (ParameterValidationHook(), MlflowRunHook(), OutputLogHook())
 
 # In `kedro viz`'s server process: no update check against PyPI (see viz_offline.py).
 keep_kedro_viz_offline()
@@ -19,7 +20,6 @@ keep_kedro_viz_offline()
 # Deprecation notices raised inside Kedro, kedro-mlflow and MLflow at every start-up: nothing
 # a user of this project can act on, and each fills a screen of the run's log.
 warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated")
-warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method")
 # Architectures read their feature set's namespaced datasets (`log_mel.train_examples`) by
 # name, which Kedro warns about although it is what namespaces are for.
 warnings.filterwarnings("ignore", message=r"One or more dataset names contain '\.'")

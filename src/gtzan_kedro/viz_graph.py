@@ -1,18 +1,26 @@
-"""``kedro viz graph``: kedro-viz's JSON of a pipeline and a picture of it, without a server."""
+"""``kedro viz graph``: kedro-viz's export of a pipeline (``kedro viz build``) as JSON, DOT and a
+picture drawn by Graphviz, without a server."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
-import shutil
+import os
 import subprocess
-import warnings
+import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import networkx as nx
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+# networkx, graphviz, matplotlib and the project's datasets are imported where they are used:
+# Kedro imports this module (through the project's cli.py) before every command, and they take
+# a second or more to load.
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +81,13 @@ def graph(
     expand_namespaces: bool,
     env: str | None,
 ) -> None:
-    """Write the pipeline graph to files (JSON, DOT and SVG/PNG) without starting a server."""
+    """Write the pipeline graph to files (JSON, DOT and SVG/PNG) without starting a server.
+
+    Runs `kedro viz build` (kedro-viz's static export, left in build/) and draws the pipeline
+    it exported.
+    """
     project_path = Path(getattr(metadata, "project_path", None) or Path.cwd())
-    package_name = getattr(metadata, "package_name", None)
-    data = viz_json(project_path, pipeline_name, env=env, package_name=package_name)
+    data = pipeline_json(build_viz_api(project_path, env), pipeline_name)
     written = write_graph(data, output, pipeline_name, image_format, expand_namespaces)
     for path in written:
         click.echo(f"Wrote {path}")
@@ -90,34 +101,41 @@ def graph(
         )
 
 
-def viz_json(
-    project_path: Path,
-    pipeline_name: str,
-    env: str | None = None,
-    package_name: str | None = None,
-) -> dict[str, Any]:
-    """Return kedro-viz's ``/api/pipelines/<pipeline>`` response for the project."""
-    # Imported here: they load the project, and kedro-viz's server code.
-    from kedro.framework.project import pipelines  # noqa: PLC0415
-    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+def build_viz_api(project_path: Path, env: str | None = None) -> Path:
+    """Run ``kedro viz build`` in the project; return the folder of kedro-viz's API responses.
 
-    package_name = package_name or bootstrap_project(project_path).package_name
-    registered = sorted(pipelines.keys())
+    kedro-viz reports a failed build on its output but exits with 0, so success is a freshly
+    written ``build/api/main``.
+    """
+    api = project_path / "build" / "api"
+    before = _modified(api / "main")
+    environment = {**os.environ, "KEDRO_ENV": env} if env else None
+    finished = subprocess.run(
+        [sys.executable, "-m", "kedro", "viz", "build"],
+        cwd=project_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if finished.returncode != 0 or _modified(api / "main") in (None, before):
+        raise click.ClickException(
+            f"`kedro viz build` in {project_path} wrote no pipeline data: "
+            + _failure(finished.stdout + finished.stderr)
+        )
+    return api
+
+
+def pipeline_json(api: Path, pipeline_name: str) -> dict[str, Any]:
+    """kedro-viz's exported data of one registered pipeline (its ``/api/pipelines/<id>``)."""
+    main = json.loads((api / "main").read_text())
+    registered = sorted(pipeline["id"] for pipeline in main["pipelines"])
     if pipeline_name not in registered:
         raise click.BadParameter(
             f"Unknown pipeline '{pipeline_name}'. Registered pipelines: {', '.join(registered)}.",
             param_hint="'--pipeline'",
         )
-    with warnings.catch_warnings():
-        # FastAPI's deprecation warnings about kedro-viz's code are kedro-viz's business.
-        warnings.simplefilter("ignore")
-        from kedro_viz.api.rest.responses.pipelines import (  # noqa: PLC0415
-            get_kedro_project_json_data,
-        )
-        from kedro_viz.server import load_and_populate_data  # noqa: PLC0415
-
-    load_and_populate_data(project_path, env=env, package_name=package_name)
-    return get_kedro_project_json_data(pipeline_name)
+    return json.loads((api / "pipelines" / pipeline_name).read_text())
 
 
 def write_graph(
@@ -128,23 +146,36 @@ def write_graph(
     expand_namespaces: bool = False,
 ) -> list[Path]:
     """Write ``<pipeline>.json``, ``<pipeline>.dot`` and the picture; return their paths."""
-    output.mkdir(parents=True, exist_ok=True)
-    json_path = output / f"{pipeline_name}.json"
-    json_path.write_text(json.dumps(data, indent=2) + "\n")
+    import fsspec  # noqa: PLC0415 - see the module's imports
+    import graphviz  # noqa: PLC0415
+
+    from gtzan_kedro.datasets._fs import write_atomically  # noqa: PLC0415
+
     visible = visible_graph(data, expand_namespaces)
-    dot_path = output / f"{pipeline_name}.dot"
-    dot_path.write_text(to_dot(visible, pipeline_name))
-    picture = output / f"{pipeline_name}.{image_format}"
-    if shutil.which("dot"):
-        subprocess.run(["dot", f"-T{image_format}", str(dot_path), "-o", str(picture)], check=True)
-    else:
-        draw(visible, picture, pipeline_name)
+    dot = to_dot(visible, pipeline_name)
+    try:
+        picture = dot.pipe(format=image_format)
+    except graphviz.ExecutableNotFound:
+        logger.warning(
+            "Graphviz's `dot` is not installed (apt-get install graphviz, brew install "
+            "graphviz): the picture is drawn by matplotlib instead."
+        )
+        picture = draw(visible, image_format, pipeline_name)
+    paths = [output / f"{pipeline_name}.{suffix}" for suffix in ("json", "dot", image_format)]
+    contents = [(json.dumps(data, indent=2) + "\n").encode(), dot.source.encode(), picture]
+    filesystem = fsspec.filesystem("file")
+    for path, content in zip(paths, contents, strict=True):
+        write_atomically(
+            filesystem, str(path), lambda stream, content=content: stream.write(content)
+        )
     logger.info("Pipeline graph of '%s' written to '%s'.", pipeline_name, output)
-    return [json_path, dot_path, picture]
+    return paths
 
 
 def visible_graph(data: dict[str, Any], expand_namespaces: bool = False) -> nx.DiGraph:
     """The graph kedro-viz first shows: namespaces collapsed, parameters hidden."""
+    import networkx as nx  # noqa: PLC0415 - see the module's imports
+
     nodes = {node["id"]: node for node in data["nodes"]}
     owner = {} if expand_namespaces else _namespace_owners(data["modular_pipelines"])
     graph = nx.DiGraph()
@@ -173,6 +204,8 @@ def layer_cycle(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     dataset of one layer and writes one of another; an empty list means the layers can be
     ordered the way the data flows.
     """
+    import networkx as nx  # noqa: PLC0415 - see the module's imports
+
     nodes = {node["id"]: node for node in data["nodes"]}
     successors: dict[str, list[str]] = defaultdict(list)
     for edge in data["edges"]:
@@ -208,100 +241,70 @@ def _namespace_owners(tree: dict[str, Any]) -> dict[str, str]:
     return owners
 
 
-def to_dot(graph: nx.DiGraph, title: str) -> str:
-    """Graphviz source of the graph, left to right, datasets coloured by layer."""
-    lines = [
-        f'digraph "{title}" {{',
-        '  rankdir=LR; nodesep=0.15; ranksep=0.5; fontname="Helvetica";',
-        '  node [fontname="Helvetica", fontsize=10, style="filled,rounded", shape=box];',
-    ]
+def to_dot(graph: nx.DiGraph, title: str) -> Any:
+    """The graph as a ``graphviz.Digraph``: left to right, datasets coloured by layer."""
+    import graphviz  # noqa: PLC0415 - see the module's imports
+
+    dot = graphviz.Digraph(
+        title,
+        graph_attr={"rankdir": "LR", "nodesep": "0.15", "ranksep": "0.5", "fontname": "Helvetica"},
+        node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled,rounded"},
+    )
     for node_id, attrs in graph.nodes(data=True):
-        label = attrs["label"].replace("\n", "\\n")
-        lines.append(f'  "{node_id}" [label="{label}", {_dot_style(attrs)}];')
-    lines.extend(f'  "{source}" -> "{target}";' for source, target in graph.edges)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        # DOT's own line break: graphviz passes backslash escapes through.
+        dot.node(node_id, attrs["label"].replace("\n", r"\n"), **_dot_style(attrs))
+    dot.edges(graph.edges)
+    return dot
 
 
-def _dot_style(attrs: dict[str, Any]) -> str:
+def _dot_style(attrs: dict[str, Any]) -> dict[str, str]:
     """Graphviz attributes of one node."""
     if attrs["kind"] == "task":
-        return f'fillcolor="{TASK_COLOUR}", penwidth=1.5'
+        return {"shape": "box", "fillcolor": TASK_COLOUR, "penwidth": "1.5"}
     if attrs["kind"] == "namespace":
-        return f'fillcolor="{NAMESPACE_COLOUR}", penwidth=2'
-    return f'fillcolor="{LAYER_COLOURS.get(attrs.get("layer"), NO_LAYER_COLOUR)}", shape=ellipse'
+        return {"shape": "box", "fillcolor": NAMESPACE_COLOUR, "penwidth": "2"}
+    return {"shape": "ellipse", "fillcolor": LAYER_COLOURS.get(attrs["layer"], NO_LAYER_COLOUR)}
 
 
-def layered_positions(graph: nx.DiGraph, sweeps: int = 4) -> dict[str, tuple[float, float]]:
-    """Left-to-right layers by longest path, ordered within a layer to cut edge crossings."""
-    rank: dict[str, int] = {}
-    for node in nx.topological_sort(graph):
-        rank[node] = max((rank[parent] + 1 for parent in graph.predecessors(node)), default=0)
-    for node in graph:  # inputs of the pipeline sit just before their first reader
-        if graph.in_degree(node) == 0 and graph.out_degree(node) > 0:
-            rank[node] = min(rank[child] for child in graph.successors(node)) - 1
-    layers: dict[int, list[str]] = defaultdict(list)
-    for node, layer in rank.items():
-        layers[layer].append(node)
-    order = {node: index for nodes in layers.values() for index, node in enumerate(nodes)}
-    for sweep in range(sweeps):
-        forward = sweep % 2 == 0
-        for layer in sorted(layers, reverse=not forward):
-            neighbours = graph.predecessors if forward else graph.successors
-            layers[layer].sort(key=lambda node: _barycentre(node, neighbours, order))
-            order.update({node: index for index, node in enumerate(layers[layer])})
-    return {
-        node: (float(layer), (len(nodes) - 1) / 2 - index)
-        for layer, nodes in layers.items()
-        for index, node in enumerate(nodes)
+def draw(graph: nx.DiGraph, image_format: str, title: str) -> bytes:
+    """The graph drawn by matplotlib in networkx's layered layout, as SVG or PNG bytes."""
+    import networkx as nx  # noqa: PLC0415 - see the module's imports
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    generations = {
+        node: depth
+        for depth, nodes in enumerate(nx.topological_generations(graph))
+        for node in nodes
     }
-
-
-def _barycentre(node: str, neighbours: Any, order: dict[str, int]) -> float:
-    """Mean position of a node's neighbours in the adjacent layer (its own without any)."""
-    positions = [order[other] for other in neighbours(node)]
-    return sum(positions) / len(positions) if positions else order[node]
-
-
-def draw(graph: nx.DiGraph, path: Path, title: str) -> None:
-    """Draw the layered graph with matplotlib into ``path`` (SVG or PNG)."""
-    import matplotlib  # noqa: PLC0415
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-    from matplotlib.patches import Patch  # noqa: PLC0415
-
-    positions = layered_positions(graph)
-    n_layers = 1 + max((x for x, _ in positions.values()), default=0)
-    height = 1 + max((abs(y) for _, y in positions.values()), default=0) * 2
-    figure, axes = plt.subplots(figsize=(max(8, 2.6 * n_layers), max(4, 0.55 * height)))
-    # Layers run left to right, so plain lines say which way the data flows.
-    nx.draw_networkx_edges(graph, positions, ax=axes, edge_color="#999999", arrows=False, width=0.8)
-    for node, (x, y) in positions.items():
-        attrs = graph.nodes[node]
-        axes.text(x, y, attrs["label"], ha="center", va="center", fontsize=7, bbox=_box(attrs))
-    legend = [
-        Patch(facecolor=colour, edgecolor="#333333", label=layer)
-        for layer, colour in LAYER_COLOURS.items()
-        if any(attrs.get("layer") == layer for _, attrs in graph.nodes(data=True))
-    ]
-    legend.append(Patch(facecolor=TASK_COLOUR, edgecolor="#333333", label="node"))
-    if any(attrs["kind"] == "namespace" for _, attrs in graph.nodes(data=True)):
-        legend.append(
-            Patch(facecolor=NAMESPACE_COLOUR, edgecolor="#333333", label="namespace (collapsed)")
-        )
-    axes.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    nx.set_node_attributes(graph, generations, "generation")
+    positions = nx.multipartite_layout(graph, subset_key="generation") if graph else {}
+    figure = Figure(figsize=(max(8, 2.2 * (1 + max(generations.values(), default=0))), 8))
+    axes = figure.subplots()
+    nx.draw_networkx(
+        graph,
+        positions,
+        ax=axes,
+        labels=dict(graph.nodes(data="label")),
+        node_color=[_dot_style(attrs)["fillcolor"] for _, attrs in graph.nodes(data=True)],
+        edgecolors="#555555",
+        edge_color="#999999",
+        font_size=7,
+        node_size=900,
+    )
     axes.set_title(f"Pipeline '{title}' (data flows left to right)")
     axes.axis("off")
-    figure.savefig(path, bbox_inches="tight")
-    plt.close(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=image_format, bbox_inches="tight")
+    return buffer.getvalue()
 
 
-def _box(attrs: dict[str, Any]) -> dict[str, Any]:
-    """Matplotlib text box of one node: rounded for nodes and namespaces, coloured by layer."""
-    if attrs["kind"] == "task":
-        return {"boxstyle": "round,pad=0.3", "facecolor": TASK_COLOUR, "edgecolor": "#333333"}
-    if attrs["kind"] == "namespace":
-        return {"boxstyle": "round,pad=0.5", "facecolor": NAMESPACE_COLOUR, "edgecolor": "#1d3557"}
-    colour = LAYER_COLOURS.get(attrs.get("layer"), NO_LAYER_COLOUR)
-    return {"boxstyle": "round4,pad=0.3", "facecolor": colour, "edgecolor": "#555555"}
+def _modified(path: Path) -> int | None:
+    """The file's modification time in nanoseconds, None if it does not exist."""
+    return path.stat().st_mtime_ns if path.exists() else None
+
+
+def _failure(output: str) -> str:
+    """kedro-viz's error line from its output, or its last line."""
+    lines = [line.strip() for line in output.replace("\r", "\n").splitlines() if line.strip()]
+    errors = [line for line in lines if "ERROR" in line or "Error" in line]
+    return (errors or lines or ["no output"])[-1]

@@ -11,7 +11,9 @@ def keep_kedro_viz_offline() -> None:
 
     kedro-viz asks PyPI at start-up (``kedro viz``) and on every page load (``/api/version``);
     offline, its page then announces "Kedro-Viz None is here!". Does nothing unless kedro-viz
-    is loaded, so that other commands do not import it.
+    is loaded, so that other commands do not import it. kedro-viz 12.5 has no public switch
+    for the check, so this replaces its function, and pyproject.toml pins kedro-viz's minor
+    version: check for a switch (or a changed function) before widening that pin.
     """
     if "kedro_viz" not in sys.modules:
         return

@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.commands.conftest import ARCHITECTURES, TinyRun, background, free_port, wait_for_http
+from tests.commands.conftest import (
+    ARCHITECTURES,
+    ARTIFACTS,
+    CHROMIUM_FLAGS,
+    TinyRun,
+    background,
+    free_port,
+    require_chromium,
+    wait_for_http,
+)
+
+# MLflow 3's UI chooses an experiment's first page from the sidebar's "GenAI / Model
+# training" switch (remembered per browser, GenAI in a fresh one; 3.17 and 3.18 read no
+# experiment tag for it): `?workflowType=machine_learning` is that switch on "Model training".
+RUNS_VIEW = "?workflowType=machine_learning"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Chromium's path, found before the project runs (skipped without it, outside CI)."""
+    return require_chromium()
 
 
 def get(base: str, endpoint: str, **query: Any) -> bytes:
@@ -51,7 +73,7 @@ def test_mlflow_ui_serves_runs_metrics_parameters_and_confusion_matrices(
         by_name = {run["info"]["run_name"]: run for run in runs["runs"]}
         assert len(by_name) == 3  # ingestion+feature_engineering, modelling, reporting
 
-        modelling = by_name["modelling[mlp,svm]"]
+        modelling = by_name["modelling[mlp,svm] stratified"]
         run_id = modelling["info"]["run_id"]
         metrics = {metric["key"] for metric in modelling["data"]["metrics"]}
         params = {param["key"]: param["value"] for param in modelling["data"]["params"]}
@@ -70,3 +92,42 @@ def test_mlflow_ui_serves_runs_metrics_parameters_and_confusion_matrices(
             )
             assert image.startswith(b"\x89PNG")
         assert "mlp.val_loss" in metrics
+
+
+@pytest.mark.slow
+def test_mlflow_ui_opens_the_experiment_on_its_runs_and_shows_the_architectures_metrics(
+    chromium: Path, tiny_run: TinyRun, tmp_path: Path
+):
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "mlflow-ui.log"
+    ARTIFACTS.mkdir(exist_ok=True)
+    command = ("mlflow", "ui", "--port", str(port), "--workers", "1")
+    with (
+        background(*command, cwd=tiny_run.project, log=log) as server,
+        sync_playwright() as playwright,
+    ):
+        wait_for_http(f"{base}/health", server, log)
+        experiment_id = json.loads(
+            get(base, "/api/2.0/mlflow/experiments/get-by-name", experiment_name="gtzan-kedro")
+        )["experiment"]["experiment_id"]
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+
+        page.goto(f"{base}/#/experiments/{experiment_id}{RUNS_VIEW}")
+        page.wait_for_url(re.compile(rf"#/experiments/{experiment_id}/runs\b"), timeout=90_000)
+        modelling = page.get_by_text("modelling[mlp,svm]", exact=True)
+        modelling.wait_for(timeout=90_000)  # the runs table, not the GenAI overview
+        assert page.get_by_text("ingestion+feature_engineering", exact=True).is_visible()
+        page.screenshot(path=ARTIFACTS / "mlflow-ui-runs.png")
+
+        modelling.click()  # the run's page lists its metrics
+        for architecture in ARCHITECTURES:
+            metric = page.get_by_text(f"{architecture}.track_accuracy", exact=True)
+            metric.wait_for(timeout=90_000)
+            metric.scroll_into_view_if_needed()
+            assert metric.is_visible()
+        page.screenshot(path=ARTIFACTS / "mlflow-ui-run.png")
+        browser.close()

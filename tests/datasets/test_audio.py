@@ -9,7 +9,10 @@ import soundfile as sf
 from kedro.io import DatasetError
 
 from gtzan_kedro.datasets import AudioDataset, AudioMetadataDataset
+from gtzan_kedro.datasets import audio as audio_module
 from gtzan_kedro.datasets._fs import write_atomically
+from gtzan_kedro.datasets.audio import decode_audio
+from gtzan_kedro.datasets.audio_files import AudioFilesDataset
 from tests.conftest import SAMPLE_RATE, tone
 
 
@@ -111,3 +114,101 @@ def test_metadata_reads_the_header(tmp_path: Path, write_clip):
     assert header["sample_rate"] == 44100
     assert header["channels"] == 2
     assert header["duration_s"] == pytest.approx(1.0)
+
+
+def test_metadata_reads_the_header_only_never_the_audio(tmp_path: Path, write_clip, monkeypatch):
+    path = write_clip(tmp_path / "clip.wav", tone(440.0, seconds=3.0))
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the audio data was decoded")
+
+    monkeypatch.setattr(sf.SoundFile, "read", no_decoding)
+    monkeypatch.setattr(sf.SoundFile, "blocks", no_decoding)
+    header = AudioMetadataDataset(filepath=str(path)).load()
+
+    assert header["duration_s"] == pytest.approx(3.0)
+    assert header["truncated"] is False
+
+
+def test_metadata_of_a_file_whose_audio_is_garbage_but_header_fine(tmp_path: Path, write_clip):
+    path = write_clip(tmp_path / "clip.au", tone(440.0, seconds=1.0), audio_format="AU")
+    data = bytearray(path.read_bytes())
+    data[100:] = b"\xff" * (len(data) - 100)
+    path.write_bytes(bytes(data))
+
+    assert AudioMetadataDataset(filepath=str(path)).load()["frames"] == SAMPLE_RATE
+
+
+@pytest.mark.parametrize("audio_format", ["WAV", "AU"])
+def test_metadata_reports_a_file_cut_short(tmp_path: Path, write_clip, audio_format):
+    path = write_clip(
+        tmp_path / f"cut.{audio_format.lower()}", tone(440.0, 2.0), audio_format=audio_format
+    )
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+    header = AudioMetadataDataset(filepath=str(path)).load()
+
+    assert header["truncated"] is True
+    assert "header promises 88200 bytes" in header["problem"]
+
+
+def test_clip_longer_than_the_limit_is_refused_before_decoding(
+    tmp_path: Path, write_clip, monkeypatch
+):
+    path = write_clip(tmp_path / "long.flac", tone(440.0, 3.0), audio_format="FLAC")
+    monkeypatch.setattr(sf.SoundFile, "blocks", lambda *a, **k: pytest.fail("decoded"))
+
+    with pytest.raises(DatasetError) as refused:
+        AudioDataset(filepath=str(path), max_seconds=2).load()
+
+    message = str(refused.value)
+    assert "long.flac" in message and "3 s" in message and "2 s" in message
+    assert "Raise max_seconds" in message and "\n" not in message
+
+
+def test_decode_audio_names_the_parameter_to_raise(tmp_path: Path, write_clip):
+    encoded = write_clip(tmp_path / "a.wav", tone(440.0, 1.5)).read_bytes()
+
+    with pytest.raises(DatasetError, match=r"'song\.wav'.*Raise inference\.max_seconds"):
+        decode_audio(
+            encoded, "song.wav", SAMPLE_RATE, max_seconds=1, limit_name="inference.max_seconds"
+        )
+    assert len(decode_audio(encoded, "song.wav", SAMPLE_RATE)) == int(1.5 * SAMPLE_RATE)
+
+
+def test_long_stereo_file_is_decoded_block_by_block_like_a_whole_read(
+    tmp_path: Path, write_clip, monkeypatch
+):
+    monkeypatch.setattr(audio_module, "BLOCK_FRAMES", 1000)
+    left, right = tone(300.0, 1.0), tone(500.0, 1.0)
+    path = write_clip(tmp_path / "stereo.wav", np.stack([left, right], axis=1))
+    whole, _ = sf.read(path, dtype="float32")
+
+    mono = AudioDataset(filepath=str(path)).load()
+    both = AudioDataset(filepath=str(path), mono=False).load()
+
+    np.testing.assert_allclose(mono, whole.mean(axis=1), atol=1e-6)
+    np.testing.assert_array_equal(both, whole.T)
+
+
+def test_files_to_classify_longer_than_the_limit_get_one_line_naming_the_parameter(
+    tmp_path: Path, write_clip
+):
+    long_clip = write_clip(tmp_path / "long.wav", tone(440.0, 3.0))
+    short_clip = write_clip(tmp_path / "short.wav", tone(440.0, 1.0))
+
+    loaders = AudioFilesDataset(filepaths=[str(long_clip), str(short_clip)], max_seconds=2).load()
+
+    with pytest.raises(DatasetError, match=r"long\.wav.*Raise inference\.max_seconds"):
+        loaders[str(long_clip)]()
+    assert len(loaders[str(short_clip)]()) == SAMPLE_RATE
+
+
+def test_clip_with_more_samples_than_the_limit_allows_is_refused(tmp_path: Path, write_clip):
+    # 1 s, within a 1.5 s limit, but 16 channels: more samples than 1.5 s of 96 kHz stereo.
+    many_channels = np.tile(tone(440.0, 1.0)[:, None], (1, 16))
+    encoded = write_clip(tmp_path / "sixteen.wav", many_channels).read_bytes()
+
+    with pytest.raises(DatasetError, match=r"'sixteen\.wav' holds 352800 samples \(16 channels"):
+        decode_audio(encoded, "sixteen.wav", SAMPLE_RATE, max_seconds=1.5)
+    assert decode_audio(encoded, "sixteen.wav", SAMPLE_RATE, max_seconds=2).shape == (SAMPLE_RATE,)

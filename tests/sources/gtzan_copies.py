@@ -22,9 +22,9 @@ CLIPS_PER_GENRE = 2
 
 
 def clip_bytes(genre_index: int, index: int, audio_format: str) -> bytes:
-    """Return a 0.3 s tone encoded as WAV or AU, different for every clip."""
+    """Return a 0.6 s tone (long enough for the ingestion checks) as WAV or AU, unique per clip."""
     buffer = io.BytesIO()
-    samples = tone(200.0 + 100 * genre_index + 10 * index, seconds=0.3)
+    samples = tone(200.0 + 100 * genre_index + 10 * index, seconds=0.6)
     sf.write(buffer, samples, SAMPLE_RATE, subtype="PCM_16", format=audio_format)
     return buffer.getvalue()
 

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import os
+import socket
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,3 +169,68 @@ def test_downloaded_archive_escaping_the_target_is_refused_and_writes_nothing_ou
 
     assert not list(tmp_path.rglob("escaped.au"))
     assert sorted(p.name for p in work.rglob("*") if p.is_file()) == ["genres.tar.gz"]
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_refused_connection_is_reported_as_such_and_the_next_mirror_used(
+    tmp_path, http_server, archive_bytes, caplog
+):
+    http_server.files["/genres.tar.gz"] = archive_bytes
+    down = f"http://127.0.0.1:{closed_port()}/genres.tar.gz"
+
+    with caplog.at_level(logging.WARNING):
+        path = fetch_archive(
+            settings([down, f"{http_server.url}/genres.tar.gz"], archive_bytes), tmp_path
+        )
+
+    assert path.read_bytes() == archive_bytes
+    assert f"Mirror {down} failed: could not connect to 127.0.0.1:" in caplog.text
+    assert "Connection refused" in caplog.text
+    assert "interrupted" not in caplog.text and "resuming" not in caplog.text
+
+
+def test_refused_connection_alone_says_so_in_the_error(tmp_path, archive_bytes):
+    down = f"http://127.0.0.1:{closed_port()}/genres.tar.gz"
+
+    with pytest.raises(InputError) as error:
+        fetch_archive(settings([down], archive_bytes), tmp_path)
+
+    assert f"{down}: could not connect to 127.0.0.1:" in str(error.value)
+    assert "Connection refused" in str(error.value)
+    assert "cut" not in str(error.value) and "interrupted" not in str(error.value)
+
+
+def test_mismatching_download_is_deleted_and_a_good_mirror_still_used(
+    tmp_path, http_server, archive_bytes, caplog
+):
+    http_server.files["/bad/genres.tar.gz"] = b"tampered" + archive_bytes[8:]
+    http_server.files["/good/genres.tar.gz"] = archive_bytes
+    mirrors = [f"{http_server.url}/bad/genres.tar.gz", f"{http_server.url}/good/genres.tar.gz"]
+
+    with caplog.at_level(logging.WARNING):
+        path = fetch_archive(settings(mirrors, archive_bytes), tmp_path / "downloads")
+
+    assert "bad/genres.tar.gz failed: checksum mismatch" in caplog.text
+    assert "Deleted download" in caplog.text
+    assert path.read_bytes() == archive_bytes
+    assert sorted(p.name for p in path.parent.iterdir()) == ["genres.tar.gz"]
+
+
+def test_transfer_cut_every_time_says_how_often_and_where(tmp_path, http_server, archive_bytes):
+    http_server.files["/genres.tar.gz"] = archive_bytes
+    http_server.cut_once["/genres.tar.gz"] = 0.5
+
+    with pytest.raises(InputError, match=r"cut 1 times, last at byte \d+"):
+        fetch_archive(
+            {**settings([f"{http_server.url}/genres.tar.gz"], archive_bytes), "attempts": 1},
+            tmp_path,
+        )
+
+    # What arrived is kept for the next run to resume.
+    assert 0 < (tmp_path / "genres.tar.gz.part").stat().st_size < len(archive_bytes)

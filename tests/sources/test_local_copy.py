@@ -2,6 +2,7 @@
 
 import logging
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,45 @@ def test_archive_without_genre_folders_is_a_clear_error(tmp_path: Path):
 
     with pytest.raises(InputError, match=r"No GTZAN clips in .*music\.zip.*genre folders"):
         open_local_copy(archive)
+
+
+def test_special_file_in_a_tar_is_refused(tmp_path: Path):
+    fifo = _member("genres/blues/pipe.au", tarfile.FIFOTYPE)
+    archive = write_tar(tmp_path / "evil.tar.gz", gtzan_files("au", prefix="genres/"), [fifo])
+
+    with pytest.raises(InputError, match=r"'genres/blues/pipe\.au' is a device or special file"):
+        open_local_copy(archive)
+
+
+def test_extraction_goes_through_the_filter_too(tmp_path: Path, monkeypatch):
+    files = gtzan_files("au", prefix="genres/")
+    archive = write_tar(tmp_path / "genres.tar.gz", files)
+    copy = open_local_copy(archive)
+    # Swapped for a hostile archive after it was listed: extraction must refuse it by itself.
+    escape = _member("genres/blues/../../../../escaped.au")
+    write_tar(archive, files, [escape])
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
+    (tmp_path / "temp").mkdir()
+
+    with pytest.raises(InputError, match=r"Refused archive .*escaped\.au' is a '\.\.' path"):
+        copy.clips["blues/blues.00000.au"]()
+
+    assert not list(tmp_path.rglob("escaped.au"))
+    assert list((tmp_path / "temp").iterdir()) == []  # the partial extraction is gone
+
+
+def test_clips_outside_genre_folders_are_listed_under_the_root_only(tmp_path: Path):
+    files = gtzan_files("wav", prefix="Data/genres_original/")
+    extras = {
+        "Data/genres_original/stray.wav": b"RIFF",
+        "Data/genres_original/notagenre/other.wav": b"RIFF",
+        "Data/elsewhere/outside.wav": b"RIFF",
+        "Data/genres_original/notes.txt": b"not audio",
+    }
+    archive = write_zip(tmp_path / "archive.zip", {**files, **extras})
+
+    copy = open_local_copy(archive)
+
+    assert sorted(copy.clips) == sorted(
+        [f"{key}.wav" for key in CLIP_KEYS] + ["notagenre/other.wav", "stray.wav"]
+    )

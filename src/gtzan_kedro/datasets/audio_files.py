@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from kedro.io import AbstractDataset, DatasetError
 
-from gtzan_kedro.datasets.audio import AudioDataset
+from gtzan_kedro.datasets.audio import DEFAULT_MAX_SECONDS, AudioDataset
 from gtzan_kedro.genres import AUDIO_EXTENSIONS
 
 
@@ -19,7 +19,9 @@ class AudioFilesDataset(AbstractDataset[None, dict[str, Callable[[], np.ndarray]
 
     ``filepaths`` is one entry or a list of them, each a file, a folder (its audio files, by
     extension, recursively) or a glob pattern. Files are decoded by ``AudioDataset``: float32
-    mono at ``sample_rate``, like the training clips. Nothing is decoded until a ``load`` is
+    mono at ``sample_rate``, like the training clips; one longer than ``max_seconds`` is
+    refused from its header before decoding (the message names ``inference.max_seconds``,
+    the parameter that sets it). Nothing is decoded until a ``load`` is
     called, so a caller can go through many long files one at a time.
 
     An entry that cannot be read still gets a ``load``, which raises ``DatasetError`` saying
@@ -39,10 +41,12 @@ class AudioFilesDataset(AbstractDataset[None, dict[str, Callable[[], np.ndarray]
         *,
         filepaths: str | Iterable[str] = (),
         sample_rate: int = 22050,
+        max_seconds: float | None = DEFAULT_MAX_SECONDS,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._filepaths = [filepaths] if isinstance(filepaths, str) else [str(p) for p in filepaths]
         self._sample_rate = sample_rate
+        self._max_seconds = max_seconds
         self.metadata = metadata
 
     def load(self) -> dict[str, Callable[[], np.ndarray]]:
@@ -53,7 +57,7 @@ class AudioFilesDataset(AbstractDataset[None, dict[str, Callable[[], np.ndarray]
             if not paths:
                 loaders[entry] = _failing(f"No audio file in or matching '{entry}'.")
             for path in paths:
-                loaders[path] = _loader(path, self._sample_rate)
+                loaders[path] = _loader(path, self._sample_rate, self._max_seconds)
         return loaders
 
     def save(self, data: None) -> None:
@@ -63,7 +67,11 @@ class AudioFilesDataset(AbstractDataset[None, dict[str, Callable[[], np.ndarray]
         return bool(self._filepaths)
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepaths": self._filepaths, "sample_rate": self._sample_rate}
+        return {
+            "filepaths": self._filepaths,
+            "sample_rate": self._sample_rate,
+            "max_seconds": self._max_seconds,
+        }
 
 
 def _expand(entry: str) -> list[str]:
@@ -83,9 +91,14 @@ def _expand(entry: str) -> list[str]:
     return [entry]
 
 
-def _loader(path: str, sample_rate: int) -> Callable[[], np.ndarray]:
+def _loader(path: str, sample_rate: int, max_seconds: float | None) -> Callable[[], np.ndarray]:
     """Decode ``path`` on call, with any error reading it raised as ``DatasetError``."""
-    dataset = AudioDataset(filepath=str(Path(path).expanduser()), sample_rate=sample_rate)
+    dataset = AudioDataset(
+        filepath=str(Path(path).expanduser()),
+        sample_rate=sample_rate,
+        max_seconds=max_seconds,
+        max_seconds_parameter="inference.max_seconds",
+    )
 
     def load() -> np.ndarray:
         try:

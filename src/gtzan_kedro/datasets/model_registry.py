@@ -69,7 +69,9 @@ class ChampionModelDataset(AbstractDataset[dict[str, Any], dict[str, Any] | None
             self._model_name,
         )
         if data["promote"]:
-            MlflowClient().set_registered_model_alias(self._model_name, self._alias, version.version)
+            MlflowClient().set_registered_model_alias(
+                self._model_name, self._alias, version.version
+            )
             logger.info("Alias '%s' now points to version %s.", self._alias, version.version)
 
     def _describe(self) -> dict[str, Any]:

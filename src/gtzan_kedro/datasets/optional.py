@@ -44,4 +44,5 @@ class OptionalDataset(AbstractDataset[Any, Any]):
         return self._dataset.exists()
 
     def _describe(self) -> dict[str, Any]:
-        return {"dataset": str(self._dataset)}
+        # The wrapped dataset's own description (its filepath), for logs and kedro-viz.
+        return self._dataset._describe()

@@ -1,1 +1,1 @@
-"""Evaluation statistics: intervals and paired tests over track predictions."""
+"""How sure the scores are: bootstrap intervals and paired significance tests on test tracks."""

@@ -1,9 +1,109 @@
-"""PLACEHOLDER until the statistics branch lands."""
-from sklearn.metrics import accuracy_score, f1_score
+"""Confidence intervals and paired significance tests of track-level predictions."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.stats import DegenerateDataWarning, bootstrap
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from statsmodels.stats.contingency_tables import mcnemar
+
+Metric = Literal["accuracy", "macro_f1"]
+
+# Macro F1 as the modelling pipeline scores it: a genre never predicted counts as F1 0.
+METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "accuracy": accuracy_score,
+    "macro_f1": partial(f1_score, average="macro", zero_division=0),
+}
 
 
-def track_scores(labels, predicted, seed=0):
-    a = float(accuracy_score(labels, predicted))
-    f = float(f1_score(labels, predicted, average="macro", zero_division=0))
-    return {"track_accuracy": a, "track_accuracy_ci_low": a, "track_accuracy_ci_high": a,
-            "track_macro_f1": f, "track_macro_f1_ci_low": f, "track_macro_f1_ci_high": f}
+def _accuracy_along(labels: np.ndarray, predicted: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Accuracy of every resample at once: the share of tracks predicted right along ``axis``."""
+    return np.mean(labels == predicted, axis=axis)
+
+
+# What the bootstrap evaluates per resample: accuracy for all resamples in one numpy call,
+# macro F1 through scikit-learn, one call per resample (about 3 ms each).
+RESAMPLED: dict[str, tuple[Callable[..., Any], bool]] = {
+    "accuracy": (_accuracy_along, True),
+    "macro_f1": (METRICS["macro_f1"], False),
+}
+
+
+def score(labels: ArrayLike, predicted: ArrayLike, metric: Metric = "accuracy") -> float:
+    """``metric`` of the predictions against the true labels."""
+    return float(METRICS[metric](np.asarray(labels), np.asarray(predicted)))
+
+
+def bootstrap_interval(  # noqa: PLR0913 - the bootstrap's knobs, all keyword-only
+    labels: ArrayLike,
+    predicted: ArrayLike,
+    metric: Metric = "accuracy",
+    *,
+    resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Bootstrap interval (BCa, tracks resampled with their predictions) of ``metric``."""
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    point = score(labels, predicted, metric)
+    if len(labels) < 2:  # one track has no spread to resample
+        return point, point
+    statistic, vectorized = RESAMPLED[metric]
+    options = {
+        "statistic": statistic,
+        "paired": True,
+        "vectorized": vectorized,
+        "confidence_level": confidence,
+        "rng": np.random.default_rng(seed),
+    }
+    # BCa is undefined when every jackknife score is equal (all tracks right, or all wrong):
+    # scipy then warns and answers nan, and the percentile interval of the same resamples is used.
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        result = bootstrap((labels, predicted), n_resamples=resamples, **options)
+    low, high = result.confidence_interval
+    if not (np.isfinite(low) and np.isfinite(high)):
+        low, high = bootstrap(
+            (labels, predicted),
+            n_resamples=0,
+            method="percentile",
+            bootstrap_result=result,
+            **options,
+        ).confidence_interval
+    # A score is shown as `point [low, high]`: keep the point inside on tiny, lopsided samples.
+    return float(min(low, point)), float(max(high, point))
+
+
+def mcnemar_exact(labels: ArrayLike, predicted_a: ArrayLike, predicted_b: ArrayLike) -> float:
+    """Exact McNemar p-value that two classifiers are equally accurate on the same tracks."""
+    labels = np.asarray(labels)
+    correct_a = np.asarray(predicted_a) == labels
+    correct_b = np.asarray(predicted_b) == labels
+    # Rows: a right / wrong; columns: b right / wrong. Only the discordant cells matter.
+    table = confusion_matrix(correct_a, correct_b, labels=[True, False])
+    return float(mcnemar(table, exact=True).pvalue)
+
+
+def track_scores_with_intervals(
+    labels: ArrayLike,
+    predicted: ArrayLike,
+    *,
+    resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Track accuracy and macro F1, each with its bootstrap interval (``_ci_low``/``_ci_high``)."""
+    scores = {}
+    for metric in ("accuracy", "macro_f1"):
+        name = f"track_{metric}"
+        scores[name] = score(labels, predicted, metric)
+        scores[f"{name}_ci_low"], scores[f"{name}_ci_high"] = bootstrap_interval(
+            labels, predicted, metric, resamples=resamples, confidence=confidence, seed=seed
+        )
+    return scores

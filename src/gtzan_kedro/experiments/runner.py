@@ -29,12 +29,7 @@ from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.experiments.overrides import check_overrides, nest
 from gtzan_kedro.experiments.queue_file import Experiment, Queue
-from gtzan_kedro.experiments.summary import (
-    common_overrides,
-    plot_summary,
-    summary_markdown,
-    summary_table,
-)
+from gtzan_kedro.experiments.summary import experiment_runs, summary_markdown, summary_table
 from gtzan_kedro.experiments.tracking import (
     ERROR,
     ExperimentRecord,
@@ -42,6 +37,7 @@ from gtzan_kedro.experiments.tracking import (
     current_code_version,
     experiment_tags,
 )
+from gtzan_kedro.project_config import configured_architectures
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +89,7 @@ def run_queue(
         project.client.set_terminated(parent_run_id, RunStatus.to_string(ended))
         raise
     summary = _summarise(project, queue, project.records(queue, code_version))
-    _log_summary(project, queue, summary, parent_run_id)
+    _log_summary(project, summary, parent_run_id)
     project.client.set_terminated(parent_run_id, RunStatus.to_string(RunStatus.FINISHED))
     return QueueSummary(summary.table, summary.markdown, parent_run_id)
 
@@ -171,6 +167,8 @@ def _node_names(experiment: Experiment) -> list[str] | None:
     """
     if experiment.namespaces is None:
         return None
+    # A previous session may have asked Kedro for other pipelines only.
+    pipelines.set_requested(list(experiment.pipelines))
     unknown = sorted(set(experiment.pipelines) - set(pipelines))
     if unknown:
         raise InputError(f"Unknown pipeline(s) {unknown}; registered: {sorted(pipelines)}.")
@@ -182,31 +180,27 @@ def _node_names(experiment: Experiment) -> list[str] | None:
             f"No namespace(s) {missing} in pipelines {list(experiment.pipelines)}; "
             f"their namespaces: {sorted(found)}."
         )
+    # The feature sets the selected architectures read are computed for them too.
+    architectures = configured_architectures()
+    selected = {*experiment.namespaces}
+    selected |= {architectures[name] for name in experiment.namespaces if name in architectures}
     return [
         node.name
         for node in nodes
-        if node.namespace is None or node.namespace.split(".")[0] in experiment.namespaces
+        if node.namespace is None or node.namespace.split(".")[0] in selected
     ]
 
 
 def _summarise(
     project: QueueProject, queue: Queue, records: list[ExperimentRecord]
 ) -> QueueSummary:
-    table = summary_table(queue, records, project.parameters)
-    common = common_overrides(list(queue.experiments))
-    return QueueSummary(table, summary_markdown(queue, table, common))
+    table = summary_table(queue, records, experiment_runs(records, project.experiment_id))
+    return QueueSummary(table, summary_markdown(queue, table, project.experiment_id))
 
 
-def _log_summary(
-    project: QueueProject, queue: Queue, summary: QueueSummary, parent_run_id: str
-) -> None:
-    """The table (CSV and Markdown) and the plot, as artifacts of the queue's parent run."""
+def _log_summary(project: QueueProject, summary: QueueSummary, parent_run_id: str) -> None:
+    """The table, in Markdown and CSV, as artifacts of the queue's parent run."""
     client = project.client
     client.log_text(parent_run_id, summary.markdown, "queue_summary.md")
     client.log_text(parent_run_id, summary.table.to_csv(index=False), "queue_summary.csv")
-    figure = plot_summary(queue, summary.table, list(queue.experiments))
-    if figure is None:
-        logger.info("No summary plot: no parameter varies among the finished experiments.")
-    else:
-        client.log_figure(parent_run_id, figure, "queue_summary.png")
     logger.info("Queue summary logged to the parent run %s.", parent_run_id)

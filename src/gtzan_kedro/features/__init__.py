@@ -3,7 +3,7 @@
 Importing this package registers every extractor module listed below.
 """
 
-from gtzan_kedro.features import log_mel, mfcc_stats  # noqa: F401 - registers the extractors
+from gtzan_kedro.features import log_mel, mfcc_stats, musicnn  # noqa: F401 - registers them
 from gtzan_kedro.features.registry import FEATURE_SETS, feature_set, get_extractor
 
 __all__ = ["FEATURE_SETS", "feature_set", "get_extractor"]

@@ -92,7 +92,9 @@ class KerasAdapter:
             # Keras' progress bar on a terminal, one line per epoch otherwise (CI logs).
             verbose=1 if sys.stdout.isatty() else 2,
         )
-        epochs = {name: [float(value) for value in values] for name, values in history.history.items()}
+        epochs = {
+            name: [float(value) for value in values] for name, values in history.history.items()
+        }
         logger.info(
             "Trained %d epochs; kept the weights of epoch %d.",
             len(epochs["val_loss"]),
@@ -110,6 +112,9 @@ class KerasAdapter:
 
     def load(self, folder: Path) -> Any:
         """Load the ``.keras`` file, compiled state left out (only prediction follows)."""
+        # Registers the project's own Keras classes (the fine-tuning model) before loading.
+        import gtzan_kedro.models.fine_tuning  # noqa: F401, PLC0415
+
         return _keras().saving.load_model(folder / self.file_name, compile=False)
 
 

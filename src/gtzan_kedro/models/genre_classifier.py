@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 CARD_FILE = "genre_classifier.json"
 MODEL_FOLDER = "model"
+INPUTS_FOLDER = "inputs"
 
 
 @dataclass
@@ -39,6 +41,8 @@ class GenreClassifier:
     feature_set: str
     extractor: str
     feature_params: dict[str, Any]
+    # Extractor arguments that are files (pretrained weights): copied into the artefact.
+    feature_inputs: dict[str, str]
     window: dict[str, int] | None
     normalisation: dict[str, Any]
     sample_rate: int
@@ -50,7 +54,9 @@ class GenreClassifier:
         waveform = np.asarray(waveform, dtype=np.float32)
         if sample_rate != self.sample_rate:
             waveform = librosa.resample(waveform, orig_sr=sample_rate, target_sr=self.sample_rate)
-        return get_extractor(self.extractor)(waveform, self.sample_rate, **self.feature_params)
+        return get_extractor(self.extractor)(
+            waveform, self.sample_rate, **self.feature_params, **self.feature_inputs
+        )
 
     def examples(self, features: np.ndarray) -> np.ndarray:
         """A track's normalised examples, as the model was trained on them."""
@@ -81,9 +87,18 @@ class GenreClassifier:
         return card
 
     def save(self, folder: Path) -> None:
-        """Write the card as JSON and the native model in its framework's format."""
+        """Write the card as JSON, the input files and the native model in its own format."""
         (folder / MODEL_FOLDER).mkdir(parents=True)
-        (folder / CARD_FILE).write_text(json.dumps(self.card(), indent=1))
+        card = self.card()
+        card["feature_inputs"] = {}
+        for name, path in self.feature_inputs.items():
+            copied = Path(INPUTS_FOLDER) / f"{name}{''.join(Path(path).suffixes)}"
+            (folder / INPUTS_FOLDER).mkdir(exist_ok=True)
+            shutil.copyfile(path, folder / copied)
+            for notice in Path(path).parent.glob("*LICENSE*"):  # licences travel with weights
+                shutil.copyfile(notice, folder / INPUTS_FOLDER / notice.name)
+            card["feature_inputs"][name] = copied.as_posix()
+        (folder / CARD_FILE).write_text(json.dumps(card, indent=1))
         get_adapter(self.framework).save(self.model, folder / MODEL_FOLDER)
 
     @classmethod
@@ -104,4 +119,7 @@ class GenreClassifier:
                 f"The {card['framework']} model in '{Path(folder) / MODEL_FOLDER}' could not be "
                 f"loaded ({type(error).__name__}: {error}): train the model again."
             ) from None
-        return cls(**card, model=model)
+        inputs = {
+            name: str(Path(folder) / path) for name, path in card.pop("feature_inputs").items()
+        }
+        return cls(**card, feature_inputs=inputs, model=model)

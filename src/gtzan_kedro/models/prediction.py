@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from kedro.io import DatasetError
 
+from gtzan_kedro.audio_checks import silent, too_short
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 
@@ -26,26 +27,31 @@ class ClipLimits:
 
 
 def check_clip(samples: np.ndarray, sample_rate: int, limits: ClipLimits) -> float:
-    """Return the clip's duration in seconds; fail if it is too short or silent."""
+    """Return the clip's duration in seconds; fail if it is too short or silent, as ingestion."""
     seconds = len(samples) / sample_rate
-    if seconds < limits.min_seconds:
-        raise InputError(
-            f"Too short: {seconds:.2f} s, and at least {limits.min_seconds} s "
-            "(inference.min_seconds) are needed."
-        )
-    peak_db = 20 * np.log10(max(float(np.max(np.abs(samples))), 1e-10))
-    if peak_db < limits.silence_db:
-        raise InputError(
-            f"Silent: its loudest sample is at {peak_db:.0f} dBFS, below "
-            f"inference.silence_db ({limits.silence_db} dBFS)."
-        )
+    problem = too_short(seconds, limits.min_seconds, "inference.min_seconds")
+    if problem:
+        raise InputError(f"Too short: {problem}.")
+    problem = silent(samples, limits.silence_db, "inference.silence_db")
+    if problem:
+        raise InputError(f"Silent: {problem}.")
     return seconds
 
 
 def prediction_columns(class_names: list[str], top_k: int) -> list[str]:
     """The columns of the prediction table, for ``top_k`` listed genres."""
     ranked = [f"{kind}_{rank}" for rank in range(1, top_k + 1) for kind in ("genre", "probability")]
-    return ["file", "status", "model", *ranked, "seconds", "windows", "padded", "error", *class_names]
+    return [
+        "file",
+        "status",
+        "model",
+        *ranked,
+        "seconds",
+        "windows",
+        "padded",
+        "error",
+        *class_names,
+    ]
 
 
 def classify_clips(

@@ -1,15 +1,23 @@
-"""Fetch the GTZAN archive from a list of mirrors: resumable, verified, renamed when complete."""
+"""Fetch the GTZAN archive from a list of mirrors with pooch: verified, resumable, in place.
+
+pooch fetches each mirror into a temporary file, checks it against the known hash, deletes it
+when it does not match and renames it into place when it does. Its own downloader always
+starts from the first byte, so the one piece added here is a pooch downloader that keeps a
+``<filename>.part`` between attempts and runs and asks for the rest with an HTTP Range request.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import pooch
 import requests
 from tqdm.auto import tqdm
+from urllib3.exceptions import NewConnectionError
 
 from gtzan_kedro.errors import InputError
 
@@ -41,38 +49,49 @@ _INTERRUPTIONS = (
 def fetch_archive(download: dict[str, Any], folder: Path) -> Path:
     """Return the verified archive in ``folder``, downloading it from the first mirror that works.
 
-    The file grows as ``<filename>.part`` (kept between runs, so a later run resumes it) and is
-    renamed to ``<filename>`` only once its checksum matches, so a file under the final name is
-    always complete and verified and is not fetched again.
+    The file grows as ``<filename>.part`` (kept between runs, so a later run resumes it) and
+    only gets ``<filename>`` once pooch found its hash right, so a file under the final name
+    is complete and verified and is not fetched again.
     """
     target = folder / download["filename"]
     if target.is_file():
         logger.info("Using the GTZAN archive downloaded earlier: '%s'.", target)
         return target
     algorithm, expected = parse_checksum(download.get("checksum"))
-    mirrors = download.get("mirrors") or []
-    part = target.with_name(f"{target.name}.part")
     folder.mkdir(parents=True, exist_ok=True)
+    downloader = ResumingDownloader(
+        target.with_name(f"{target.name}.part"), download["timeout_s"], download["attempts"]
+    )
+    # pooch's own INFO lines repeat ours on stderr, outside Kedro's log (its documented switch).
+    pooch.get_logger().setLevel(logging.WARNING)
     failures = []
-    for url in mirrors:
+    for url in download.get("mirrors") or []:
         logger.info("Downloading %s into '%s'.", url, folder)
         try:
-            _download(url, part, download)
-            _verify(part, algorithm, expected)
+            pooch.retrieve(
+                url,
+                known_hash=f"{algorithm}:{expected}",
+                fname=target.name,
+                path=folder,
+                downloader=downloader,
+            )
         except MirrorError as error:
-            logger.warning("Mirror %s failed: %s", url, error)
-            failures.append(f"  - {url}: {error}")
-            continue
-        part.replace(target)
-        logger.info("Downloaded and verified '%s' from %s.", target, url)
-        return target
+            reason = str(error)
+        except ValueError as error:  # pooch: the hash does not match; it deleted the file
+            reason = f"checksum mismatch (ingestion.download.checksum): {error}"
+        else:
+            logger.info("Downloaded and verified '%s' from %s.", target, url)
+            return target
+        logger.warning("Mirror %s failed: %s", url, reason)
+        failures.append(f"  - {url}: {reason}")
     tried = "\n".join(failures) or "  (none: ingestion.download.mirrors is empty)"
     raise InputError(
         f"Could not download GTZAN from any mirror in ingestion.download.mirrors:\n{tried}\n"
         f"Supply it by hand: get '{download['filename']}' (or the Kaggle zip) from any copy you "
         "trust, then run\n"
         '  kedro run --params "ingestion.source=local,ingestion.local_path=/path/to/archive"\n'
-        "or add a working mirror to ingestion.download.mirrors."
+        "or add a working mirror to ingestion.download.mirrors (the archive must match "
+        "ingestion.download.checksum)."
     )
 
 
@@ -91,29 +110,66 @@ def parse_checksum(checksum: str | None) -> tuple[str, str]:
     return algorithm, digest
 
 
-def _download(url: str, part: Path, download: dict[str, Any]) -> None:
-    """Complete ``part`` from ``url``, resuming with HTTP Range after every interruption."""
-    attempts = download["attempts"]
-    for attempt in range(1, attempts + 1):
-        try:
-            _download_rest(url, part, download["timeout_s"])
-            return
-        except _INTERRUPTIONS as error:
-            size = part.stat().st_size if part.exists() else 0
-            if attempt == attempts:
-                raise MirrorError(
-                    f"interrupted {attempts} times, last at byte {size} ({error})"
-                ) from error
-            logger.warning(
-                "Download from %s interrupted at byte %d (%s); resuming (attempt %d of %d).",
-                url,
-                size,
-                error,
-                attempt + 1,
-                attempts,
-            )
-        except requests.RequestException as error:
-            raise MirrorError(str(error)) from error
+class ResumingDownloader:
+    """A pooch downloader that completes ``part`` with HTTP Range requests, then hands it over.
+
+    ``attempts`` connections per mirror: each one after the first resumes where the last one
+    stopped. A server that cannot be reached at all is reported as such at once.
+    """
+
+    def __init__(self, part: Path, timeout_s: float, attempts: int) -> None:
+        self.part = part
+        self.timeout_s = timeout_s
+        self.attempts = attempts
+
+    def __call__(self, url: str, output_file: str, pooch_object: Any, check_only: bool = False):
+        """Download ``url`` into ``output_file`` (pooch's temporary file, which it verifies)."""
+        self._complete(url)
+        self.part.replace(output_file)
+
+    def _complete(self, url: str) -> None:
+        """Complete ``part`` from ``url``, resuming with HTTP Range after every interruption."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                _download_rest(url, self.part, self.timeout_s)
+                return
+            except _INTERRUPTIONS as error:
+                if _not_connected(error):
+                    raise MirrorError(_connection_failure(url, error)) from error
+                size = self.part.stat().st_size if self.part.exists() else 0
+                if attempt == self.attempts:
+                    raise MirrorError(
+                        f"the transfer was cut {self.attempts} times, last at byte {size} "
+                        f"({error}); raise ingestion.download.attempts or try later"
+                    ) from error
+                logger.warning(
+                    "Download from %s interrupted at byte %d (%s); resuming (attempt %d of %d).",
+                    url,
+                    size,
+                    error,
+                    attempt + 1,
+                    self.attempts,
+                )
+            except requests.RequestException as error:
+                raise MirrorError(str(error)) from error
+
+
+def _not_connected(error: Exception) -> bool:
+    """Return whether no connection was made at all (refused, unknown host, no answer)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(error, requests.ConnectionError) and isinstance(reason, NewConnectionError)
+
+
+def _connection_failure(url: str, error: Exception) -> str:
+    """Return one line saying why no connection to ``url``'s server could be made."""
+    server = urlsplit(url).netloc
+    if isinstance(error, requests.ConnectTimeout):
+        return f"no answer from {server} (connection timed out)"
+    # urllib3 words it "<connection object>: Failed to establish a new connection: <why>".
+    why = str(error.args[0].reason).rpartition("new connection: ")[2]
+    return f"could not connect to {server}: {why}"
 
 
 def _download_rest(url: str, part: Path, timeout_s: float) -> None:
@@ -155,17 +211,3 @@ def _resumes_at(response: requests.Response, offset: int) -> bool:
     """Return whether the response is the rest of the file from ``offset``."""
     match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
     return response.status_code == 206 and match is not None and int(match.group(1)) == offset
-
-
-def _verify(part: Path, algorithm: str, expected: str) -> None:
-    """Check the downloaded file's checksum, deleting the file when it does not match."""
-    digest = hashlib.new(algorithm)
-    with part.open("rb") as stream:
-        while chunk := stream.read(CHUNK_BYTES):
-            digest.update(chunk)
-    if digest.hexdigest() != expected:
-        part.unlink()
-        raise MirrorError(
-            f"{algorithm} checksum {digest.hexdigest()} does not match the expected {expected} "
-            "(ingestion.download.checksum); the file was deleted"
-        )

@@ -1,25 +1,22 @@
-"""Real GTZAN from a local copy or a download, as lazy readers of each clip's bytes."""
+"""Real GTZAN from a local copy or a download, as lazy, stamped readers of each clip's bytes."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.sources.download import fetch_archive
-from gtzan_kedro.sources.local_copy import open_local_copy
+from gtzan_kedro.sources.local_copy import SourceClip, open_local_copy
 
 logger = logging.getLogger(__name__)
 
 _LOCAL_RUN = 'kedro run --params "ingestion.source=local,ingestion.local_path=/path/to/gtzan"'
 
 
-def gtzan_clips(
-    ingestion: dict[str, Any], downloads: Path | None
-) -> dict[str, Callable[[], bytes]]:
-    """Return ``{"<genre>/<file>": read bytes}`` of the local copy or download (into ``downloads``)."""
+def gtzan_clips(ingestion: dict[str, Any], downloads: Path | None) -> dict[str, SourceClip]:
+    """Return ``{"<genre>/<file>": clip}`` of the local copy or download (into ``downloads``)."""
     if ingestion["source"] == "local":
         path = local_path(ingestion.get("local_path"))
     else:

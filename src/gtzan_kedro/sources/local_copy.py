@@ -3,8 +3,12 @@
 Every layout people have is a variation of ``<something>/<genre>/<file>``: the original
 archive ``genres.tar.gz`` (``genres/<genre>/<genre>.000NN.au``), its extracted folder, the
 Kaggle copy (``Data/genres_original/<genre>/<genre>.000NN.wav``, also zipped) or any folder of
-genre folders. So a clip is any audio file whose parent folder is named after a GTZAN genre,
-and the layout is found from the files themselves rather than from a list of known names.
+genre folders. So the root is the folder whose genre folders hold the most audio files, found
+from the files themselves rather than from a list of known names; every audio file under it is
+a clip, those outside a genre folder too (the track table reports them).
+
+Tar members are checked with the standard library's "data" extraction filter (plus: no links,
+no absolute names) when listed and again when extracted; zip members are read by name.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import stat
 import tarfile
 import tempfile
@@ -39,13 +42,30 @@ _LAYOUT_HELP = (
 
 
 @dataclass(frozen=True)
+class SourceClip:
+    """One clip of a copy: its bytes on demand and a stamp that changes when the clip does.
+
+    The stamp (size and modification time, or size and CRC for zip members) is read from the
+    listing, so that ``ClipFolderDataset`` can tell a changed clip from its manifest without
+    reading it. Calling the clip returns its bytes, like any lazy partition.
+    """
+
+    read: Callable[[], bytes]
+    stamp: str
+
+    def __call__(self) -> bytes:
+        """Return the clip's bytes."""
+        return self.read()
+
+
+@dataclass(frozen=True)
 class LocalCopy:
     """One GTZAN copy: where it is, what it is and its clips as lazy readers of their bytes."""
 
     path: Path
     kind: str  # "tar archive", "zip archive" or "folder"
     root: str  # folder inside the copy that holds the genre folders ("" at the top)
-    clips: dict[str, Callable[[], bytes]]  # "<genre>/<file>" -> read the file's bytes
+    clips: dict[str, SourceClip]  # "<genre>/<file>" (or another path under root) -> clip
 
     def describe(self) -> str:
         """Return a one-line description for the log."""
@@ -71,21 +91,38 @@ def _has_suffix(path: Path, suffixes: tuple[str, ...]) -> bool:
     return path.name.lower().endswith(suffixes)
 
 
+def _is_audio(parts: tuple[str, ...]) -> bool:
+    """Return whether a path's parts name an audio file (not macOS archive junk)."""
+    # macOS archive junk (__MACOSX/, ._ resource forks) repeats every clip name.
+    if not parts or parts[-1].startswith(".") or "__MACOSX" in parts:
+        return False
+    return PurePosixPath(parts[-1]).suffix.lower() in AUDIO_EXTENSIONS
+
+
 def _clip_location(name: str) -> tuple[str, str] | None:
     """Return ``(root, "<genre>/<file>")`` when ``name`` is an audio file in a genre folder."""
     parts = PurePosixPath(name).parts
-    if len(parts) < 2 or parts[-2] not in GENRES:
-        return None
-    # macOS archive junk (__MACOSX/, ._ resource forks) repeats every clip name.
-    if parts[-1].startswith(".") or "__MACOSX" in parts:
-        return None
-    if PurePosixPath(parts[-1]).suffix.lower() not in AUDIO_EXTENSIONS:
+    if len(parts) < 2 or parts[-2] not in GENRES or not _is_audio(parts):
         return None
     return "/".join(parts[:-2]), f"{parts[-2]}/{parts[-1]}"
 
 
+def _stray_key(name: str, root: str) -> str | None:
+    """Return the key of an audio file under ``root`` that is in no genre folder, or ``None``."""
+    parts = PurePosixPath(name).parts
+    if not _is_audio(parts) or _clip_location(name) is not None:
+        return None
+    if not root:
+        return name
+    return name.removeprefix(f"{root}/") if name.startswith(f"{root}/") else None
+
+
 def _pick_root(path: Path, names: list[str]) -> tuple[str, dict[str, str]]:
-    """Return the root holding the most clips and ``{clip key: name}`` of the clips under it."""
+    """Return the root holding the most clips and ``{clip key: name}`` of the files under it.
+
+    Audio files under the root but outside any genre folder are listed too (the track table
+    reports them); those of another set of genre folders are left out with a warning.
+    """
     located = [(name, location) for name in names if (location := _clip_location(name))]
     if not located:
         raise InputError(f"No GTZAN clips in '{path}': {_LAYOUT_HELP}.")
@@ -102,7 +139,9 @@ def _pick_root(path: Path, names: list[str]) -> tuple[str, dict[str, str]]:
             counts[root],
             root or ".",
         )
-    return root, {key: name for name, (candidate, key) in located if candidate == root}
+    members = {key: name for name, (candidate, key) in located if candidate == root}
+    strays = {key: name for name in names if (key := _stray_key(name, root)) is not None}
+    return root, {**members, **strays}
 
 
 # ------------------------------------------------------------------------------- folders
@@ -117,7 +156,7 @@ def _open_folder(path: Path) -> LocalCopy:
     ]
     if any(_clip_location(name) for name in names):
         root, members = _pick_root(path, names)
-        clips = {key: partial(_read_file, path / name) for key, name in members.items()}
+        clips = {key: _file_clip(path / name) for key, name in members.items()}
         return LocalCopy(path, "folder", root, clips)
     archives = sorted(
         child
@@ -133,115 +172,144 @@ def _open_folder(path: Path) -> LocalCopy:
     )
 
 
-def _read_file(path: Path) -> bytes:
-    """Return a file's bytes."""
-    return path.read_bytes()
+def _file_clip(path: Path) -> SourceClip:
+    """Return a file as a clip stamped with its size and modification time."""
+    status = path.stat()
+    return SourceClip(path.read_bytes, f"{status.st_size}:{status.st_mtime_ns}")
 
 
 # ------------------------------------------------------------------------------ archives
-# Members are only ever read, never extracted by name, so none can land outside the raw
-# folder; an archive holding such a member is still refused outright, since it is not GTZAN.
 
+
+class _Refused(Exception):
+    """An archive member that could write outside the folder it is extracted into."""
+
+    def __init__(self, member: str, reason: str) -> None:
+        super().__init__(member, reason)
+        self.member = member
+        self.reason = reason
+
+
+_FILTER_REASONS = {
+    tarfile.AbsolutePathError: "an absolute path",
+    tarfile.OutsideDestinationError: "a '..' path",
+    tarfile.SpecialFileError: "a device or special file",
+}
+# Where the listing pass checks members against: the filter only compares paths.
+_CHECK_DESTINATION = str(Path(tempfile.gettempdir(), "gtzan-archive-check"))
+
+
+def _member_filter(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo:
+    """The standard library's "data" extraction filter, refusing the whole archive on a hit.
+
+    On top of it, links are refused (GTZAN has none) and so are absolute names, which the
+    filter would quietly make relative.
+    """
+    if member.issym() or member.islnk():
+        raise _Refused(member.name, f"a link to '{member.linkname}'")
+    try:
+        filtered = tarfile.data_filter(member, destination)
+    except tarfile.FilterError as error:
+        raise _Refused(member.name, _FILTER_REASONS.get(type(error), str(error))) from error
+    if filtered.name != member.name:
+        raise _Refused(member.name, "an absolute path")
+    return filtered
+
+
+def _refuse(archive: Path, refused: _Refused) -> InputError:
+    """Return the error for an archive with an unsafe member."""
+    return InputError(
+        f"Refused archive '{archive}': member '{refused.member}' is {refused.reason}, which "
+        "could write outside the target folder. Nothing was taken from it. Get GTZAN from a "
+        "trusted copy and point ingestion.local_path at it."
+    )
+
+
+def _damaged(archive: Path, error: Exception) -> InputError:
+    """Return the error for an archive that cannot be read to its end."""
+    return InputError(
+        f"Cannot read the archive '{archive}' ({error}): it is damaged or incomplete; "
+        "download it again."
+    )
+
+
+def _open_tar(path: Path) -> LocalCopy:
+    """Check every member with the extraction filter and list the clips, in one streaming pass.
+
+    Nothing is extracted until a clip is read, so a run whose raw folder is up to date never
+    unpacks the archive.
+    """
+    stamps = {}
+    try:
+        with tarfile.open(path, "r|*") as archive:
+            for member in archive:
+                _member_filter(member, _CHECK_DESTINATION)
+                if member.isfile():
+                    stamps[member.name] = f"{member.size}:{member.mtime}"
+    except _Refused as refused:
+        raise _refuse(path, refused) from None
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise _damaged(path, error) from error
+    root, members = _pick_root(path, list(stamps))
+    extraction = _TarExtraction(path)
+    return LocalCopy(
+        path,
+        "tar archive",
+        root,
+        {
+            key: SourceClip(partial(extraction.read, name), stamps[name])
+            for key, name in members.items()
+        },
+    )
+
+
+class _TarExtraction:
+    """The archive extracted (through the extraction filter) into a temporary folder on first use.
+
+    A compressed tar can only be read from the start, so it is unpacked once, and every clip
+    is then read from disk in any order. The folder goes when this object does.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._folder: tempfile.TemporaryDirectory | None = None
+
+    def read(self, name: str) -> bytes:
+        """Return the bytes of the member ``name``."""
+        if self._folder is None:
+            folder = tempfile.TemporaryDirectory(prefix="gtzan-archive-")
+            logger.info("Extracting '%s' into a temporary folder.", self._path)
+            try:
+                with tarfile.open(self._path, "r:*") as archive:
+                    archive.extractall(folder.name, filter=_member_filter)
+            except _Refused as refused:  # the archive changed since it was listed
+                folder.cleanup()
+                raise _refuse(self._path, refused) from None
+            except (tarfile.TarError, EOFError, OSError) as error:
+                folder.cleanup()
+                raise _damaged(self._path, error) from error
+            self._folder = folder
+        extracted = Path(self._folder.name, name)
+        if not extracted.is_file():
+            raise InputError(
+                f"'{name}' disappeared from '{self._path}' while it was being read: the archive "
+                "was changed or truncated; replace it and run again."
+            )
+        return extracted.read_bytes()
+
+
+# Zip members are only ever read by name, never extracted, so none can land outside the raw
+# folder; an archive holding such a member is still refused outright, since it is not GTZAN.
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-def _unsafe_name(name: str) -> str | None:
-    """Return why a member name could write outside the target folder, or ``None``."""
+def _unsafe_zip_name(name: str) -> str | None:
+    """Return why a zip member name could write outside the target folder, or ``None``."""
     if name.startswith(("/", "\\")) or _WINDOWS_DRIVE.match(name):
         return "an absolute path"
     if ".." in PurePosixPath(name.replace("\\", "/")).parts:
         return "a '..' path"
     return None
-
-
-def _refuse(archive: Path, member: str, reason: str) -> InputError:
-    """Return the error for an archive with an unsafe member."""
-    return InputError(
-        f"Refused archive '{archive}': member '{member}' is {reason}, which could write outside "
-        "the target folder. Nothing was extracted. Get GTZAN from a trusted copy and point "
-        "ingestion.local_path at it."
-    )
-
-
-def _open_tar(path: Path) -> LocalCopy:
-    """Check and list a (compressed) tar archive in one streaming pass."""
-    names = []
-    try:
-        with tarfile.open(path, "r|*") as archive:
-            for member in archive:
-                reason = _unsafe_name(member.name)
-                if member.issym() or member.islnk():
-                    reason = f"a link to '{member.linkname}'"
-                elif not (member.isfile() or member.isdir()):
-                    reason = reason or "a device or special file"
-                if reason:
-                    raise _refuse(path, member.name, reason)
-                if member.isfile():
-                    names.append(member.name)
-    except (tarfile.TarError, EOFError, OSError) as error:
-        raise InputError(
-            f"Cannot read the archive '{path}' ({error}): it is damaged or incomplete; "
-            "download it again."
-        ) from error
-    root, members = _pick_root(path, names)
-    reader = _TarClips(path, {name: key for key, name in members.items()})
-    return LocalCopy(path, "tar archive", root, {key: partial(reader.read, key) for key in members})
-
-
-class _TarClips:
-    """Reads the clips of one tar archive in any order while decompressing it front to back.
-
-    A compressed tar can only be read from the start. ``ClipFolderDataset`` asks for clips in
-    sorted order; when the archive stores them in another order, the clips passed on the way to
-    the one asked for, and still to come, wait in a temporary folder on disk (never in memory).
-    A clip asked for after it was passed (and not kept) costs one more pass from the start.
-    """
-
-    def __init__(self, path: Path, keys: dict[str, str]) -> None:
-        self._path = path
-        self._keys = keys  # member name -> clip key
-        self._archive: tarfile.TarFile | None = None
-        self._spool: tempfile.TemporaryDirectory | None = None
-        self._waiting: dict[str, Path] = {}
-
-    def read(self, key: str) -> bytes:
-        """Return the bytes of the clip ``key`` ("<genre>/<file>")."""
-        if key in self._waiting:
-            spooled = self._waiting.pop(key)
-            data = spooled.read_bytes()
-            spooled.unlink()
-            return data
-        for _ in range(2):  # the second pass starts again from the beginning
-            data = self._read_forward(key)
-            if data is not None:
-                return data
-        raise InputError(
-            f"'{key}' disappeared from '{self._path}' while it was being read: the archive was "
-            "changed or truncated; replace it and run again."
-        )
-
-    def _read_forward(self, key: str) -> bytes | None:
-        """Read on until ``key``, keeping later clips met on the way; ``None`` at the end."""
-        if self._archive is None:
-            self._archive = tarfile.open(self._path, "r|*")
-        while (member := self._archive.next()) is not None:
-            member_key = self._keys.get(member.name)
-            if member_key == key:
-                return self._archive.extractfile(member).read()
-            if member_key is not None and member_key > key:
-                self._keep(member, member_key)
-        self._archive.close()
-        self._archive = None
-        return None
-
-    def _keep(self, member: tarfile.TarInfo, key: str) -> None:
-        """Copy a member to the temporary folder until it is asked for."""
-        if self._spool is None:
-            self._spool = tempfile.TemporaryDirectory(prefix="gtzan-clips-")
-        target = Path(self._spool.name, key.replace("/", "__"))
-        with target.open("wb") as stream:
-            shutil.copyfileobj(self._archive.extractfile(member), stream)
-        self._waiting[key] = target
 
 
 def _open_zip(path: Path) -> LocalCopy:
@@ -250,24 +318,26 @@ def _open_zip(path: Path) -> LocalCopy:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError) as error:
-        raise InputError(
-            f"Cannot read the archive '{path}' ({error}): it is damaged or incomplete; "
-            "download it again."
-        ) from error
+        raise _damaged(path, error) from error
     for info in infos:
-        reason = _unsafe_name(info.filename)
+        reason = _unsafe_zip_name(info.filename)
         if stat.S_ISLNK(info.external_attr >> 16):
             reason = "a symbolic link"
         if reason:
-            raise _refuse(path, info.filename, reason)
-    names = [info.filename for info in infos if not info.is_dir()]
-    root, members = _pick_root(path, names)
+            raise _refuse(path, _Refused(info.filename, reason))
+    files = {info.filename: info for info in infos if not info.is_dir()}
+    root, members = _pick_root(path, list(files))
     reader = _ZipClips(path)
     return LocalCopy(
         path,
         "zip archive",
         root,
-        {key: partial(reader.read, name) for key, name in members.items()},
+        {
+            key: SourceClip(
+                partial(reader.read, name), f"{files[name].file_size}:{files[name].CRC:08x}"
+            )
+            for key, name in members.items()
+        },
     )
 
 

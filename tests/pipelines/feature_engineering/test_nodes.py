@@ -148,6 +148,9 @@ def test_windows_cover_every_frame(n_frames, expected):
         np.testing.assert_array_equal(windows[0, :, 0], frames[np.arange(8) % n_frames, 0])
 
 
+LOG_MEL_BLOCK = {"extractor": "log_mel", "params": {"n_mels": 2}, "window": None}
+
+
 def test_normalisation_is_fitted_on_training_tracks_only():
     splits = pd.DataFrame({"track_id": ["a", "b", "c"], "split": ["train", "train", "test"]})
     features = {
@@ -156,18 +159,22 @@ def test_normalisation_is_fitted_on_training_tracks_only():
         "c": lambda: np.full((10, 2), 1000.0, dtype=np.float32),
     }
 
-    stats = fit_normalisation(features, splits)
+    stats = fit_normalisation(features, splits, LOG_MEL_BLOCK, 22050)
 
     np.testing.assert_allclose(stats["mean"], [2.0, 2.0])
     np.testing.assert_allclose(stats["std"], [1.0, 1.0])
     assert stats["rows"] == 20
+    # The recipe of the features travels with their statistics, for the model artefact.
+    assert (stats["feature_set"], stats["sample_rate"]) == (LOG_MEL_BLOCK, 22050)
     check_normalisation(stats, dims=2)
 
 
 def test_a_constant_feature_gets_unit_spread_rather_than_a_division_by_zero():
     splits = pd.DataFrame({"track_id": ["a"], "split": ["train"]})
 
-    stats = fit_normalisation({"a": lambda: np.ones((4, 2), dtype=np.float32)}, splits)
+    stats = fit_normalisation(
+        {"a": lambda: np.ones((4, 2), dtype=np.float32)}, splits, LOG_MEL_BLOCK, 22050
+    )
 
     assert stats["std"] == [1.0, 1.0]
     with pytest.raises(ValueError, match="'std' finite and above zero"):

@@ -1,5 +1,7 @@
 """acquire_clips with real-GTZAN sources: clips land unchanged in data/01_raw/gtzan/."""
 
+import hashlib
+import json
 import logging
 from pathlib import Path
 
@@ -8,7 +10,7 @@ import pytest
 from gtzan_kedro.datasets import AudioDataset, AudioMetadataDataset, ClipFolderDataset
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.pipelines.ingestion.nodes import acquire_clips, build_track_table
-from tests.sources.gtzan_copies import gtzan_files, write_tar, write_zip
+from tests.sources.gtzan_copies import gtzan_files, write_tar, write_tree, write_zip
 
 LOCAL = {"source": "local"}
 
@@ -60,3 +62,91 @@ def test_corrupt_kaggle_jazz_00054_is_reported_and_left_out(tmp_path: Path, capl
 def test_local_source_without_local_path_names_the_parameter():
     with pytest.raises(InputError, match=r"ingestion\.local_path is not set"):
         acquire_clips({**LOCAL, "local_path": None}, seed=1)
+
+
+def local(path: Path) -> dict:
+    """The ingestion parameters of a local copy at ``path``."""
+    return {**LOCAL, "local_path": str(path)}
+
+
+def test_switching_to_another_copy_mirrors_it_and_logs_what_changed(tmp_path: Path, caplog):
+    first = gtzan_files("au")
+    write_tree(tmp_path / "first", first)
+    second = dict(first)
+    del second["rock/rock.00001.au"]
+    second["blues/blues.00000.au"] = gtzan_files("au")["jazz/jazz.00001.au"]  # same name, new
+    second["blues/blues.00007.au"] = first["blues/blues.00001.au"]
+    write_tree(tmp_path / "second", second)
+    raw = tmp_path / "01_raw"
+    save_raw(acquire_clips(local(tmp_path / "first"), seed=1), raw)
+    kept = raw / "gtzan" / "jazz" / "jazz.00000.au"
+    kept_mtime = kept.stat().st_mtime_ns
+
+    with caplog.at_level(logging.INFO):
+        save_raw(acquire_clips(local(tmp_path / "second"), seed=1), raw)
+
+    on_disk = {p.relative_to(raw / "gtzan").as_posix(): p.read_bytes() for p in raw.rglob("*.au")}
+    assert on_disk == second
+    assert kept.stat().st_mtime_ns == kept_mtime  # unchanged clips are not written again
+    assert "4 unchanged, 1 added, 1 changed (taken again), 1 removed" in caplog.text
+    assert "Took 'gtzan/blues/blues.00000.au' again" in caplog.text
+    assert "Removed 'gtzan/rock/rock.00001.au'" in caplog.text
+    assert "rock.00001" not in set(track_table(raw)["track_id"])
+
+
+def test_manifest_records_size_and_hash_of_every_clip(tmp_path: Path):
+    files = gtzan_files("wav")
+    write_tree(tmp_path / "copy", files)
+    raw = tmp_path / "01_raw"
+
+    save_raw(acquire_clips(local(tmp_path / "copy"), seed=1), raw)
+
+    manifest = json.loads((raw / "gtzan" / ".manifest.json").read_text())
+    assert {key.removeprefix("gtzan/") for key in manifest} == set(files)
+    entry = manifest["gtzan/jazz/jazz.00001.wav"]
+    assert entry["size"] == len(files["jazz/jazz.00001.wav"])
+    assert entry["sha256"] == hashlib.sha256(files["jazz/jazz.00001.wav"]).hexdigest()
+    assert [p.name for p in (raw / "gtzan").iterdir() if p.name.startswith(".")] == [
+        ".manifest.json"
+    ]
+
+
+def test_unchanged_archive_is_not_extracted_again(tmp_path: Path, caplog):
+    archive = write_tar(tmp_path / "genres.tar.gz", gtzan_files("au", prefix="genres/"))
+    raw = tmp_path / "01_raw"
+    save_raw(acquire_clips(local(archive), seed=1), raw)
+
+    with caplog.at_level(logging.INFO):
+        save_raw(acquire_clips(local(archive), seed=1), raw)
+
+    assert "Extracting" not in caplog.text
+    assert "6 unchanged, 0 added, 0 changed (taken again), 0 removed" in caplog.text
+
+
+def test_file_changed_in_the_same_folder_is_taken_again(tmp_path: Path):
+    files = gtzan_files("wav")
+    copy = write_tree(tmp_path / "copy", files)
+    raw = tmp_path / "01_raw"
+    save_raw(acquire_clips(local(copy), seed=1), raw)
+    replacement = gtzan_files("wav")["rock/rock.00000.wav"]
+    (copy / "blues" / "blues.00001.wav").write_bytes(replacement)
+
+    save_raw(acquire_clips(local(copy), seed=1), raw)
+
+    assert (raw / "gtzan" / "blues" / "blues.00001.wav").read_bytes() == replacement
+
+
+def test_clip_outside_a_genre_folder_is_copied_and_listed_with_its_status(tmp_path: Path, caplog):
+    files = {**gtzan_files("wav"), "notagenre/stray.wav": gtzan_files("wav")["jazz/jazz.00000.wav"]}
+    copy = write_tree(tmp_path / "copy", files)
+    raw = tmp_path / "01_raw"
+
+    save_raw(acquire_clips(local(copy), seed=1), raw)
+    with caplog.at_level(logging.WARNING):
+        table = track_table(raw).set_index("track_id")
+
+    assert (raw / "gtzan" / "notagenre" / "stray.wav").read_bytes() == files["notagenre/stray.wav"]
+    assert table.loc["stray", "status"] == "unknown_genre"
+    assert "'notagenre' is not a GTZAN genre" in table.loc["stray", "problem"]
+    assert "gtzan/notagenre/stray.wav" in caplog.text
+    assert (table.drop(index="stray")["status"] == "ok").all()

@@ -9,6 +9,7 @@ import pytest
 from gtzan_kedro.datasets import AudioDataset, AudioMetadataDataset, ClipFolderDataset
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.genres import GENRES
+from gtzan_kedro.pipelines.feature_engineering.nodes import split_tracks
 from gtzan_kedro.pipelines.ingestion.nodes import (
     acquire_clips,
     build_track_table,
@@ -18,7 +19,7 @@ from gtzan_kedro.pipelines.ingestion.nodes import (
 )
 from tests.conftest import tone
 
-GENERATED = {"source": "generated"}
+GENERATED = {"source": "generated", "checks": {"silence_db": -60.0, "min_seconds": 0.5}}
 FIGURE_PARAMS = {"sample_rate": 22050, "n_fft": 512, "hop_length": 256, "n_mels": 32}
 
 
@@ -142,3 +143,59 @@ def test_genre_examples_draw_three_titled_figures_per_genre(raw_folder: Path):
     )
     title = figures["classical/classical.00000-mel_spectrogram.png"].axes[0].get_title()
     assert "classical" in title and "classical.00000.wav" in title
+
+
+def test_clips_prediction_would_refuse_are_listed_and_left_out_of_training(
+    raw_folder: Path, write_clip, caplog
+):
+    blues = raw_folder / "generated" / "blues"
+    write_clip(blues / "blues.00010.wav", tone(220.0, 2.0) * 1e-3)  # peak -70 dBFS
+    write_clip(blues / "blues.00011.wav", tone(220.0, 0.2))
+    cut = write_clip(blues / "blues.00012.wav", tone(220.0, 2.0))
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
+
+    with caplog.at_level(logging.WARNING):
+        table = track_table_of(raw_folder).set_index("track_id")
+
+    assert table.loc["blues.00010", "status"] == "silent"
+    assert "-70 dBFS, below ingestion.checks.silence_db" in table.loc["blues.00010", "problem"]
+    assert table.loc["blues.00011", "status"] == "too_short"
+    assert "0.20 s long" in table.loc["blues.00011", "problem"]
+    assert table.loc["blues.00012", "status"] == "truncated"
+    assert "header promises" in table.loc["blues.00012", "problem"]
+    assert all(f"blues.000{n}.wav" in caplog.text for n in (10, 11, 12))
+    split = split_tracks(
+        table.reset_index(),
+        {
+            "split": {"validation_size": 0.25, "test_size": 0.25},
+            "sequences": {"frames": 8},
+            "log_mel": {"sample_rate": 22050, "hop_length": 256},
+        },
+        seed=1,
+    )
+    assert not {"blues.00010", "blues.00011", "blues.00012"} & set(split["track_id"])
+    assert len(split) == 12
+
+
+def test_check_thresholds_are_parameters(raw_folder: Path, write_clip):
+    write_clip(raw_folder / "generated" / "blues" / "blues.00010.wav", tone(220.0, 2.0) * 1e-4)
+    clips, headers = folder_partitions(raw_folder)
+
+    lenient = {"source": "generated", "checks": {"silence_db": -100.0, "min_seconds": 0.5}}
+    strict = {"source": "generated", "checks": {"silence_db": -60.0, "min_seconds": 3.0}}
+
+    assert set(build_track_table(clips, headers, lenient)["status"]) == {"ok"}
+    with pytest.raises(InputError, match="None of the 13 audio files"):
+        build_track_table(clips, headers, strict)
+
+
+def test_clip_outside_any_genre_folder_is_listed_with_its_status(raw_folder: Path, write_clip):
+    write_clip(raw_folder / "generated" / "stray.wav", tone(100.0, 1.0))
+    write_clip(raw_folder / "generated" / "blues" / "live" / "deep.wav", tone(100.0, 1.0))
+
+    table = track_table_of(raw_folder).set_index("track_id")
+
+    assert table.loc["stray", "status"] == "unknown_genre"
+    assert "folder '(none)'" in table.loc["stray", "problem"]
+    assert table.loc["deep", "status"] == "unknown_genre"
+    assert "folder 'blues/live'" in table.loc["deep", "problem"]

@@ -97,7 +97,14 @@ def write_feature_input(data: Path, seed: int = 0) -> None:
             arrays[track.track_id] = array + 0.5 * track.label  # something to learn
             np.save(features / f"{track.track_id}.npy", arrays[track.track_id])
         dims = shape["dims"]
-        normalisation = {"mean": [0.0] * dims, "std": [1.0] * dims, "rows": len(splits)}
+        normalisation = {
+            "mean": [0.0] * dims,
+            "std": [1.0] * dims,
+            "rows": len(splits),
+            # What feature engineering records beside its statistics for the model artefact.
+            "feature_set": {"extractor": feature_set, "params": {}, "window": shape["window"]},
+            "sample_rate": 22050,
+        }
         (model_input / "normalisation.json").write_text(json.dumps(normalisation))
         for split in ("train", "validation"):
             tracks = splits[splits["split"] == split]

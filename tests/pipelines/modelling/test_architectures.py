@@ -63,8 +63,13 @@ def test_architecture_trains_predicts_and_reloads(
     dims = examples_for(builder, test).shape[-1]
     window = {"frames": test["examples"].shape[1], "hop": 4} if builder != "svm" else None
     feature_set = {"extractor": "log_mel", "params": {"n_mels": N_MELS}, "window": window}
-    normalisation = {"mean": [0.0] * dims, "std": [1.0] * dims}
-    classifier = package_classifier(model, normalisation, block, feature_set, 22050, builder)
+    normalisation = {
+        "mean": [0.0] * dims,
+        "std": [1.0] * dims,
+        "feature_set": feature_set,
+        "sample_rate": 22050,
+    }
+    classifier = package_classifier(model, normalisation, block, builder)
     dataset = catalog_classifier_dataset(project_config, builder, tmp_path)
     dataset.save(classifier)
     reloaded = dataset.load()

@@ -52,7 +52,7 @@ def trained_project(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_modelling_run_logs_parameters_metrics_artifacts_and_models(trained_project: Path):
-    client, modelling = mlflow_run(trained_project, "modelling[gru,svm]")
+    client, modelling = mlflow_run(trained_project, "modelling[gru,svm] stratified")
 
     params = modelling.data.params
     assert params["seed"] == "42"
@@ -97,7 +97,7 @@ def test_models_and_reports_are_kept_in_their_data_layers(trained_project: Path)
 def test_reporting_compares_the_evaluated_architectures_and_registers_the_best(
     trained_project: Path,
 ):
-    client, reporting = mlflow_run(trained_project, "reporting")
+    client, reporting = mlflow_run(trained_project, "reporting stratified")
     comparison = pd.read_csv(
         trained_project / "data" / "08_reporting" / "architecture_comparison.csv"
     )

@@ -175,14 +175,15 @@ def test_unknown_builder_lists_the_known_ones():
 def test_the_packaged_classifier_carries_its_feature_set_and_statistics():
     block = {"builder": "svm", "features": "mfcc_stats", "model": {}}
     feature_set = {"extractor": "mfcc_stats", "params": {"n_mfcc": 13}, "window": None}
-    normalisation = {"mean": [0.0, 0.0], "std": [1.0, 1.0]}
+    statistics = {"mean": [0.0, 0.0], "std": [1.0, 1.0]}
+    normalisation = statistics | {"rows": 8, "feature_set": feature_set, "sample_rate": 16000}
 
-    classifier = package_classifier(FixedModel(), normalisation, block, feature_set, 16000, "base")
+    classifier = package_classifier(FixedModel(), normalisation, block, "base")
 
     assert (classifier.architecture, classifier.builder) == ("base", "svm")
     assert (classifier.framework, classifier.feature_set) == ("sklearn", "mfcc_stats")
     assert classifier.feature_params == {"n_mfcc": 13}
-    assert classifier.normalisation == normalisation
+    assert classifier.normalisation == statistics
     assert (classifier.sample_rate, classifier.class_names) == (16000, list(GENRES))
 
 

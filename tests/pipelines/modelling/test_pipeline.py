@@ -1,10 +1,7 @@
-"""Wiring of the modelling pipeline and the MLflow run name."""
+"""Wiring of the modelling pipeline."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-from gtzan_kedro.hooks import RunNameHook, run_name
 from gtzan_kedro.pipelines.feature_engineering.pipeline import (
     create_pipeline as create_feature_pipeline,
 )
@@ -55,36 +52,8 @@ def test_each_architecture_has_its_own_artefact_predictions_and_metrics():
 def test_only_the_feature_sets_in_use_are_computed():
     namespaces = {node.namespace for node in create_feature_pipeline().nodes} - {None}
 
-    assert namespaces == set(configured_architectures().values()) == {"log_mel", "mfcc_stats"}
-
-
-def test_run_name_says_which_pipelines_and_namespaces_ran():
-    assert run_name(None, None) == "__default__"
-    assert run_name(["modelling"], None) == "modelling"
-    assert run_name(["modelling"], ["lstm", "gru"]) == "modelling[lstm,gru]"
-    assert run_name(["modelling", "reporting"], ["svm"]) == "modelling+reporting[svm]"
-
-
-def mlflow_context(run_name_setting: str | None) -> SimpleNamespace:
-    """A stand-in for a KedroContext on which kedro-mlflow stored its configuration."""
-    return SimpleNamespace(
-        mlflow=SimpleNamespace(tracking=SimpleNamespace(run=SimpleNamespace(name=run_name_setting)))
+    assert (
+        namespaces
+        == set(configured_architectures().values())
+        == {"log_mel", "mfcc_stats", "musicnn"}
     )
-
-
-def test_hook_names_the_run_before_kedro_mlflow_starts_it():
-    hook, context = RunNameHook(), mlflow_context(None)
-
-    hook.after_context_created(context)
-    hook.before_pipeline_run({"pipeline_names": ["modelling"], "namespaces": ["lstm", "svm"]})
-
-    assert context.mlflow.tracking.run.name == "modelling[lstm,svm]"
-
-
-def test_a_run_name_set_in_mlflow_yml_wins():
-    hook, context = RunNameHook(), mlflow_context("my-experiment")
-
-    hook.after_context_created(context)
-    hook.before_pipeline_run({"pipeline_names": ["modelling"], "namespaces": None})
-
-    assert context.mlflow.tracking.run.name == "my-experiment"

@@ -128,13 +128,16 @@ def _split_sizes(n_tracks: int, fractions: dict[str, float], genre: str) -> tupl
     return n_test, n_validation
 
 
-def feature_fingerprint(path: str, stat: dict[str, Any], feature_set: dict[str, Any]) -> str:
+def feature_fingerprint(
+    path: str, stat: dict[str, Any], feature_set: dict[str, Any], inputs: dict[str, str]
+) -> str:
     """Return what a track's features depend on, hashed: its raw file and the extractor."""
     source = {
         "path": path,
         **stat,
         "extractor": feature_set["extractor"],
         "params": feature_set.get("params", {}),
+        "inputs": inputs,
         "version": FEATURES_VERSION,
     }
     return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
@@ -149,11 +152,16 @@ def extract_features(  # noqa: PLR0917 - Kedro passes one positional input per d
     sample_rate: int,
     recompute_features: bool,
     n_jobs: int,
+    **extractor_inputs: Any,
 ) -> dict[str, dict[str, Any]]:
-    """Compute, in parallel, the features of each split track whose cached ones are stale."""
+    """Compute, in parallel, the features of each split track whose cached ones are stale.
+
+    ``extractor_inputs`` are the feature set's catalog inputs (e.g. pretrained weights).
+    """
     paths = dict(zip(track_splits["track_id"], track_splits["path"], strict=True))
+    inputs = {name: str(value) for name, value in extractor_inputs.items()}
     fingerprints = {
-        track_id: feature_fingerprint(path, raw_clip_stats[path](), feature_set)
+        track_id: feature_fingerprint(path, raw_clip_stats[path](), feature_set, inputs)
         for track_id, path in paths.items()
     }
     stale = [
@@ -170,7 +178,9 @@ def extract_features(  # noqa: PLR0917 - Kedro passes one positional input per d
     )
     parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
     computed = parallel(
-        joblib.delayed(_track_features)(raw_clips[paths[track_id]], sample_rate, feature_set)
+        joblib.delayed(_track_features)(
+            raw_clips[paths[track_id]], sample_rate, feature_set, inputs
+        )
         for track_id in stale
     )
     progress = tqdm(
@@ -188,18 +198,28 @@ def extract_features(  # noqa: PLR0917 - Kedro passes one positional input per d
 
 
 def _track_features(
-    load: Callable[[], np.ndarray], sample_rate: int, feature_set: dict[str, Any]
+    load: Callable[[], np.ndarray],
+    sample_rate: int,
+    feature_set: dict[str, Any],
+    inputs: dict[str, str],
 ) -> np.ndarray:
     """Decode one clip (at ``sample_rate``, as the catalog says) and return its features."""
     return get_extractor(feature_set["extractor"])(
-        load(), sample_rate, **feature_set.get("params", {})
+        load(), sample_rate, **feature_set.get("params", {}), **inputs
     )
 
 
 def fit_normalisation(
-    track_features: dict[str, Callable[[], np.ndarray]], track_splits: pd.DataFrame
+    track_features: dict[str, Callable[[], np.ndarray]],
+    track_splits: pd.DataFrame,
+    feature_set: dict[str, Any],
+    sample_rate: int,
 ) -> dict[str, Any]:
-    """Return each feature dimension's mean and standard deviation over the training tracks."""
+    """Each feature dimension's mean and spread over the training tracks, with their recipe.
+
+    The feature set's block and the clips' sample rate are kept beside the statistics, so a
+    model packaged later carries the features it was really trained on.
+    """
     train_ids = track_splits.loc[track_splits["split"] == "train", "track_id"]
     total = total_squares = None
     n_rows = 0
@@ -215,7 +235,13 @@ def fit_normalisation(
     std = np.sqrt(np.maximum(total_squares / n_rows - mean**2, 0.0))
     # A constant dimension has zero spread; 1 keeps it finite instead of dividing by zero.
     std = np.where(std > 1e-6, std, 1.0)
-    return {"mean": mean.tolist(), "std": std.tolist(), "rows": n_rows}
+    return {
+        "mean": mean.tolist(),
+        "std": std.tolist(),
+        "rows": n_rows,
+        "feature_set": feature_set,
+        "sample_rate": sample_rate,
+    }
 
 
 def make_examples(

@@ -17,7 +17,12 @@ from gtzan_kedro.pipelines.feature_engineering.nodes import (
     split_fold,
     split_tracks,
 )
-from gtzan_kedro.project_config import configured_feature_sets, configured_folds, scoped
+from gtzan_kedro.project_config import (
+    configured_feature_sets,
+    configured_folds,
+    feature_set_inputs,
+    scoped,
+)
 
 
 def fold_splits(fold: str) -> str:
@@ -36,22 +41,26 @@ def _make_examples_node(split: str) -> Node:
     )
 
 
-def create_extraction_template() -> Pipeline:
-    """Extract one feature set for every track, reusing cached tracks."""
+def create_extraction_template(inputs: dict[str, str]) -> Pipeline:
+    """Extract one feature set for every track, reusing cached tracks.
+
+    ``inputs`` maps extractor arguments to the catalog datasets they are read from.
+    """
     return Pipeline(
         [
             Node(
                 extract_features,
-                inputs=[
-                    "raw_clips",
-                    "raw_clip_stats",
-                    "cached_fingerprints",
-                    "track_splits",
-                    "params:feature_set",
-                    "params:sample_rate",
-                    "params:feature_engineering.recompute_features",
-                    "params:feature_engineering.n_jobs",
-                ],
+                inputs={
+                    "raw_clips": "raw_clips",
+                    "raw_clip_stats": "raw_clip_stats",
+                    "cached_fingerprints": "cached_fingerprints",
+                    "track_splits": "track_splits",
+                    "feature_set": "params:feature_set",
+                    "sample_rate": "params:sample_rate",
+                    "recompute_features": "params:feature_engineering.recompute_features",
+                    "n_jobs": "params:feature_engineering.n_jobs",
+                    **inputs,
+                },
                 outputs="track_features",
                 name="extract_features",
             )
@@ -65,7 +74,12 @@ def create_examples_template() -> Pipeline:
         [
             Node(
                 fit_normalisation,
-                inputs=["track_features", "track_splits"],
+                inputs=[
+                    "track_features",
+                    "track_splits",
+                    "params:feature_set",
+                    "params:sample_rate",
+                ],
                 outputs="normalisation",
                 name="fit_normalisation",
             ),
@@ -107,10 +121,11 @@ def _feature_set_pipeline(feature_set: str) -> Pipeline:
         ),
         "params:feature_engineering.n_jobs": "params:feature_engineering.n_jobs",
     }
+    inputs = feature_set_inputs(feature_set)
     extraction = Pipeline(
-        create_extraction_template(),
+        create_extraction_template(inputs),
         namespace=feature_set,
-        inputs={"raw_clips", "raw_clip_stats", "track_splits"},
+        inputs={"raw_clips", "raw_clip_stats", "track_splits", *inputs.values()},
         parameters=parameters,
     )
     return extraction + sum(
@@ -122,7 +137,10 @@ def _feature_set_pipeline(feature_set: str) -> Pipeline:
                     "track_features": f"{feature_set}.track_features",
                     "track_splits": fold_splits(fold),
                 },
-                parameters={"params:feature_set": parameters["params:feature_set"]},
+                parameters={
+                    "params:feature_set": parameters["params:feature_set"],
+                    "params:sample_rate": "params:sample_rate",
+                },
             )
             for fold in configured_folds()
         ),

@@ -15,6 +15,7 @@ from kedro.io import DatasetError
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from gtzan_kedro.audio_checks import DEFAULT_CHECKS, silent, too_short
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.genres import AUDIO_EXTENSIONS, GENRES, label_of
 from gtzan_kedro.sources.generator import generated_clips
@@ -74,8 +75,14 @@ def build_track_table(
     raw_clip_headers: dict[str, Callable[[], dict[str, Any]]],
     ingestion: dict[str, Any],
 ) -> pd.DataFrame:
-    """List every audio file of the active source with its genre, label, format and status."""
+    """List every audio file of the active source with its genre, label, format and status.
+
+    A clip gets status ``ok`` only when it passes the checks prediction applies too (readable,
+    not empty, not truncated, not too short, not silent: ``ingestion.checks``); every other
+    status leaves it out of everything downstream.
+    """
     folder = source_folder(ingestion)
+    checks = {**DEFAULT_CHECKS, **(ingestion.get("checks") or {})}
     audio_paths = sorted(
         path
         for path in raw_clips
@@ -88,7 +95,10 @@ def build_track_table(
             '`kedro run --params "ingestion.source=local,ingestion.local_path=/path/to/gtzan"` '
             "or use ingestion.source=download (see README)."
         )
-    rows = [_describe_clip(path, folder, raw_clip_headers[path]) for path in audio_paths]
+    rows = [
+        _describe_clip(path, folder, raw_clip_headers[path], raw_clips[path], checks)
+        for path in audio_paths
+    ]
     table = pd.DataFrame(rows, columns=TRACK_TABLE_COLUMNS)
     _mark_duplicates(table)
     for row in table[table["status"] != "ok"].itertuples():
@@ -110,11 +120,16 @@ def build_track_table(
 
 
 def _describe_clip(
-    path: str, folder: str, load_header: Callable[[], dict[str, Any]]
+    path: str,
+    folder: str,
+    load_header: Callable[[], dict[str, Any]],
+    load_samples: Callable[[], np.ndarray],
+    checks: dict[str, float],
 ) -> dict[str, Any]:
     """Return one track-table row for the clip at ``path``."""
     relative = PurePosixPath(path).relative_to(folder)
-    genre = relative.parts[0] if len(relative.parts) > 1 else ""
+    # Only "<genre>/<file>" is GTZAN's layout; a file at the top or deeper has no genre.
+    genre = relative.parts[0] if len(relative.parts) == 2 else ""
     row = {
         "track_id": relative.stem,
         "genre": genre,
@@ -127,27 +142,45 @@ def _describe_clip(
         "problem": "",
     }
     if genre not in GENRES:
+        where = "/".join(relative.parts[:-1]) or "(none)"
         row["status"] = "unknown_genre"
         row["problem"] = (
-            f"folder {genre or '(none)'!r} is not a GTZAN genre ({', '.join(GENRES)}); "
+            f"folder {where!r} is not a GTZAN genre ({', '.join(GENRES)}); "
             "move the file into its genre's folder or delete it"
         )
         return row
     try:
         header = load_header()
     except DatasetError as error:
-        row["status"] = "unreadable"
-        row["problem"] = str(error)
-        return row
+        return {**row, "status": "unreadable", "problem": str(error)}
     row.update(
         duration_s=header["duration_s"],
         sample_rate=header["sample_rate"],
         channels=header["channels"],
     )
+    status, problem = _clip_problem(header, load_samples, checks)
+    return {**row, "status": status, "problem": problem}
+
+
+def _clip_problem(
+    header: dict[str, Any], load_samples: Callable[[], np.ndarray], checks: dict[str, float]
+) -> tuple[str, str]:
+    """Return ``(status, problem)`` of a clip with a readable header: ``("ok", "")`` if usable."""
     if header["frames"] == 0:
-        row["status"] = "empty"
-        row["problem"] = "the file holds no samples; re-export it or delete it"
-    return row
+        return "empty", "the file holds no samples; re-export it or delete it"
+    if header.get("truncated"):
+        return "truncated", header["problem"]
+    short = too_short(header["duration_s"], checks["min_seconds"], "ingestion.checks.min_seconds")
+    if short:
+        return "too_short", f"{short}; replace the clip or lower the parameter"
+    try:
+        samples = load_samples()
+    except DatasetError as error:
+        return "unreadable", str(error)
+    quiet = silent(samples, checks["silence_db"], "ingestion.checks.silence_db")
+    if quiet:
+        return "silent", f"{quiet}; replace the clip or lower the parameter"
+    return "ok", ""
 
 
 def _mark_duplicates(table: pd.DataFrame) -> None:

@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from pydantic import Field, PositiveFloat, PositiveInt
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
-from pydantic import Field, PositiveFloat, PositiveInt
 
 if TYPE_CHECKING:
     import keras
@@ -264,3 +264,8 @@ def build_svm(
             ),
         ]
     )
+
+
+# Builders on pretrained musicnn features, in a module of their own; imported last because
+# they register with `architecture` above.
+from gtzan_kedro.pipelines.modelling import musicnn_architectures  # noqa: E402, F401

@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix
 
-from gtzan_kedro.evaluation.statistics import track_scores
+from gtzan_kedro.evaluation.statistics import track_scores_with_intervals
 from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
@@ -56,15 +56,19 @@ def train_model(  # noqa: PLR0917 - Kedro passes one positional input per datase
     )
 
 
-def package_classifier(  # noqa: PLR0917 - Kedro passes one positional input per dataset
+def package_classifier(
     model: Any,
     normalisation: dict[str, Any],
     architecture: dict[str, Any],
-    feature_set: dict[str, Any],
-    sample_rate: int,
     name: str,
+    **feature_inputs: Any,
 ) -> GenreClassifier:
-    """Bind the trained model to its feature set and statistics: the one model artefact."""
+    """Bind the trained model to its feature set and statistics: the one model artefact.
+
+    The feature set's recipe is the one feature engineering recorded with the statistics,
+    whatever today's parameters say; ``feature_inputs`` are its catalog inputs (weights).
+    """
+    feature_set = normalisation["feature_set"]
     return GenreClassifier(
         architecture=name,
         builder=architecture["builder"],
@@ -72,9 +76,10 @@ def package_classifier(  # noqa: PLR0917 - Kedro passes one positional input per
         feature_set=architecture["features"],
         extractor=feature_set["extractor"],
         feature_params=feature_set.get("params", {}),
+        feature_inputs={key: str(value) for key, value in feature_inputs.items()},
         window=feature_set.get("window"),
-        normalisation=normalisation,
-        sample_rate=sample_rate,
+        normalisation={"mean": normalisation["mean"], "std": normalisation["std"]},
+        sample_rate=normalisation["sample_rate"],
         class_names=list(GENRES),
         model=model,
     )
@@ -87,9 +92,16 @@ def predict_test_tracks(
 ) -> pd.DataFrame:
     """One row per test track: its label, the predicted genre and every genre's probability."""
     tracks = track_splits[track_splits["split"] == "test"]
-    probabilities = np.stack(
-        [classifier.predict_proba_features(track_features[track_id]())[0] for track_id in tracks["track_id"]]
-    ) if len(tracks) else np.empty((0, len(GENRES)))
+    probabilities = (
+        np.stack(
+            [
+                classifier.predict_proba_features(track_features[track_id]())[0]
+                for track_id in tracks["track_id"]
+            ]
+        )
+        if len(tracks)
+        else np.empty((0, len(GENRES)))
+    )
     table = pd.DataFrame(probabilities, columns=list(GENRES))
     table.insert(0, "track_id", tracks["track_id"].to_numpy(dtype=str))
     table.insert(1, "label", tracks["label"].to_numpy(dtype=np.int64))
@@ -97,9 +109,17 @@ def predict_test_tracks(
     return table
 
 
-def evaluate(track_predictions: pd.DataFrame, seed: int) -> dict[str, float]:
-    """Track accuracy and macro F1 with 95% bootstrap intervals; per fold under k-fold."""
-    scores = track_scores(track_predictions["label"], track_predictions["predicted"], seed=seed)
+def evaluate(
+    track_predictions: pd.DataFrame, bootstrap: dict[str, Any], seed: int
+) -> dict[str, float]:
+    """Track accuracy and macro F1 with bootstrap intervals; per fold under k-fold."""
+    scores = track_scores_with_intervals(
+        track_predictions["label"],
+        track_predictions["predicted"],
+        resamples=bootstrap["resamples"],
+        confidence=bootstrap["confidence"],
+        seed=seed,
+    )
     if "fold" in track_predictions:
         correct = track_predictions["label"] == track_predictions["predicted"]
         per_fold = correct.groupby(track_predictions["fold"]).mean()
@@ -130,7 +150,9 @@ def classification_report_table(track_predictions: pd.DataFrame) -> pd.DataFrame
     )
     report.pop("accuracy", None)  # a scalar, already among the metrics
     table = pd.DataFrame(report).T.rename_axis("genre").reset_index()
-    table = table.rename(columns={"f1-score": "f1"})[["genre", "precision", "recall", "f1", "support"]]
+    table = table.rename(columns={"f1-score": "f1"})[
+        ["genre", "precision", "recall", "f1", "support"]
+    ]
     return table.astype({"support": int})
 
 

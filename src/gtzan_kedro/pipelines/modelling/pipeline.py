@@ -23,7 +23,12 @@ from gtzan_kedro.pipelines.modelling.nodes import (
     score_metrics,
     train_model,
 )
-from gtzan_kedro.project_config import configured_architectures, configured_folds, scoped
+from gtzan_kedro.project_config import (
+    configured_architectures,
+    configured_folds,
+    feature_set_inputs,
+    scoped,
+)
 
 # What an architecture reads from its feature set's namespace (per fold), by the template's
 # names.
@@ -36,8 +41,11 @@ FOLD_INPUTS = (
 )
 
 
-def create_training_template(name: str) -> Pipeline:
-    """Build, train and package architecture ``name``, and predict its test tracks."""
+def create_training_template(name: str, feature_inputs: dict[str, str]) -> Pipeline:
+    """Build, train and package architecture ``name``, and predict its test tracks.
+
+    ``feature_inputs`` are its feature set's catalog inputs, packaged with the model.
+    """
     package = update_wrapper(partial(package_classifier, name=name), package_classifier)
     return Pipeline(
         [
@@ -64,13 +72,12 @@ def create_training_template(name: str) -> Pipeline:
             ),
             Node(
                 package,
-                inputs=[
-                    "trained_model",
-                    "normalisation",
-                    "params:architecture",
-                    "params:feature_set",
-                    "params:sample_rate",
-                ],
+                inputs={
+                    "model": "trained_model",
+                    "normalisation": "normalisation",
+                    "architecture": "params:architecture",
+                    **feature_inputs,
+                },
                 outputs="genre_classifier",
                 name="package_classifier",
             ),
@@ -102,7 +109,7 @@ def create_evaluation_template() -> Pipeline:
         [
             Node(
                 evaluate,
-                inputs=["track_predictions", "params:seed"],
+                inputs=["track_predictions", "params:reporting.bootstrap", "params:seed"],
                 outputs="metrics",
                 name="evaluate",
             ),
@@ -132,19 +139,19 @@ def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
     """Train ``architecture`` once per fold (once for a holdout split), then evaluate it."""
     parameters = {
         "params:architecture": f"params:modelling.architectures.{architecture}",
-        "params:feature_set": f"params:feature_engineering.feature_sets.{feature_set}",
         "params:modelling.training": "params:modelling.training",
-        "params:sample_rate": "params:sample_rate",
         "params:seed": "params:seed",
     }
     predictions = f"{architecture}_track_predictions"
     folds = configured_folds()
+    feature_inputs = feature_set_inputs(feature_set)
     training = sum(
         (
             Pipeline(
-                create_training_template(architecture),
+                create_training_template(architecture, feature_inputs),
                 namespace=scoped(architecture, fold),
                 inputs={
+                    **{name: name for name in feature_inputs.values()},
                     "track_splits": fold_splits(fold),
                     "track_features": f"{feature_set}.track_features",
                     **{name: f"{scoped(feature_set, fold)}.{name}" for name in FOLD_INPUTS},
@@ -159,7 +166,14 @@ def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
     if folds != [""]:
         fold_predictions = [f"{architecture}.{fold}.track_predictions" for fold in folds]
         training += Pipeline(
-            [Node(combine_folds, inputs=fold_predictions, outputs=predictions, name="combine_folds")],
+            [
+                Node(
+                    combine_folds,
+                    inputs=fold_predictions,
+                    outputs=predictions,
+                    name="combine_folds",
+                )
+            ],
             namespace=architecture,
             inputs=set(fold_predictions),
             outputs={predictions},
@@ -169,7 +183,7 @@ def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
         namespace=architecture,
         inputs={"track_predictions": predictions},
         outputs={"metrics": f"{architecture}_test_metrics"},
-        parameters={"params:seed": "params:seed"},
+        parameters={"params:seed", "params:reporting.bootstrap"},
     )
 
 

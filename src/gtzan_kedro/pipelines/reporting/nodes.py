@@ -1,4 +1,4 @@
-"""Nodes of the reporting pipeline: compare the architectures' test scores."""
+"""Nodes of the reporting pipeline: compare the architectures on their test tracks."""
 
 from __future__ import annotations
 
@@ -10,17 +10,77 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from gtzan_kedro.errors import InputError
+from gtzan_kedro.evaluation.statistics import mcnemar_exact, track_scores_with_intervals
 from gtzan_kedro.genres import GENRES
 
 logger = logging.getLogger(__name__)
 
+PREDICTION_COLUMNS = ("track_id", "label", "predicted")
+REPORTING_KEYS = ("rank_by", "chart_metrics", "baseline", "alpha", "bootstrap")
 
-def compare_architectures(rank_by: list[str], **metrics: dict[str, float] | None) -> pd.DataFrame:
-    """One row of test scores per evaluated architecture, best first by ``rank_by``."""
-    evaluated = {
-        architecture: scores for architecture, scores in metrics.items() if scores is not None
-    }
-    missing = sorted(set(metrics) - set(evaluated))
+
+def compare_architectures(
+    reporting: dict[str, Any],
+    architectures: dict[str, dict[str, Any]],
+    seed: int,
+    **track_predictions: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """One row per evaluated architecture, best first: scores with intervals, McNemar tests.
+
+    ``track_predictions`` maps each architecture to its test tracks' predictions (None when
+    it was never evaluated). Columns: the architecture's builder and feature set, the scores and their bootstrap intervals,
+    ``n_tracks``, ``p_vs_runner_up`` and ``significantly_better_than_runner_up`` (best row
+    only), ``p_vs_baseline`` and ``beats_baseline`` (better and ``p < alpha``).
+    """
+    _check_parameters(reporting, list(track_predictions))
+    evaluated = _evaluated(track_predictions)
+    bootstrap = reporting["bootstrap"]
+    rows = [
+        {
+            "architecture": architecture,
+            "builder": architectures[architecture]["builder"],
+            "features": architectures[architecture]["features"],
+            **track_scores_with_intervals(
+                predictions["label"],
+                predictions["predicted"],
+                resamples=bootstrap["resamples"],
+                confidence=bootstrap["confidence"],
+                seed=seed,
+            ),
+            "n_tracks": len(predictions),
+        }
+        for architecture, predictions in evaluated.items()
+    ]
+    comparison = _ranked(pd.DataFrame(rows), reporting["rank_by"])
+    comparison = _with_runner_up_test(comparison, evaluated, reporting["alpha"])
+    return _with_baseline_tests(comparison, evaluated, reporting["baseline"], reporting["alpha"])
+
+
+def _check_parameters(reporting: dict[str, Any], architectures: list[str]) -> None:
+    """Raise an ``InputError`` naming the first ``reporting`` parameter the comparison can't use."""
+    missing = [key for key in REPORTING_KEYS if key not in reporting]
+    if missing:
+        raise InputError(
+            f"reporting.{missing[0]} is missing: set it in conf/base/parameters_reporting.yml."
+        )
+    if reporting["baseline"] not in architectures:
+        raise InputError(
+            f"reporting.baseline is '{reporting['baseline']}', which is not an architecture: "
+            f"use one of {', '.join(architectures)}."
+        )
+    if not 0 < reporting["alpha"] < 1:
+        raise InputError(f"reporting.alpha is {reporting['alpha']}: use a level such as 0.05.")
+    if not 0 < reporting["bootstrap"].get("confidence", 0) < 1:
+        raise InputError("reporting.bootstrap.confidence must be between 0 and 1, e.g. 0.95.")
+    if int(reporting["bootstrap"].get("resamples", 0)) < 1:
+        raise InputError("reporting.bootstrap.resamples must be a positive number, e.g. 1000.")
+
+
+def _evaluated(track_predictions: dict[str, pd.DataFrame | None]) -> dict[str, pd.DataFrame]:
+    """The architectures with predictions; warn about the others, fail if there are none."""
+    evaluated = {name: table for name, table in track_predictions.items() if table is not None}
+    missing = sorted(set(track_predictions) - set(evaluated))
     if missing:
         logger.warning(
             "Not compared, never evaluated: %s. Add them with `kedro run --pipeline modelling "
@@ -29,53 +89,232 @@ def compare_architectures(rank_by: list[str], **metrics: dict[str, float] | None
             ",".join(missing),
         )
     if not evaluated:
-        raise ValueError(
-            "No architecture has been evaluated yet: run the modelling pipeline first."
+        raise InputError(
+            "No architecture has been evaluated yet: run the modelling pipeline first "
+            "(`kedro run --pipeline modelling`)."
         )
-    table = (
-        pd.DataFrame.from_dict(evaluated, orient="index").rename_axis("architecture").reset_index()
+    for name, table in evaluated.items():
+        absent = [column for column in PREDICTION_COLUMNS if column not in table]
+        if absent:
+            raise ValueError(f"{name}_track_predictions has no column {', '.join(absent)}.")
+        if table["track_id"].duplicated().any():
+            raise ValueError(f"{name}_track_predictions predicts some track more than once.")
+    return evaluated
+
+
+def _ranked(comparison: pd.DataFrame, rank_by: list[str]) -> pd.DataFrame:
+    """The comparison sorted best first by ``rank_by``: the first score decides, then ties."""
+    unknown = [column for column in rank_by if column not in comparison]
+    if unknown:
+        raise InputError(
+            f"reporting.rank_by names '{unknown[0]}', which the comparison does not have: use "
+            f"track_accuracy or track_macro_f1."
+        )
+    return comparison.sort_values(rank_by, ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _paired_test(
+    first: pd.DataFrame, second: pd.DataFrame, names: tuple[str, str]
+) -> tuple[float, bool]:
+    """Exact McNemar p-value on the tracks both predicted, and whether ``first`` got more right."""
+    shared = first.merge(second, on="track_id", suffixes=("_first", "_second"))
+    if (shared["label_first"] != shared["label_second"]).any():
+        raise ValueError(
+            f"{names[0]} and {names[1]} disagree on the true genre of some test track: "
+            "evaluate both on the same track table."
+        )
+    if len(shared) < max(len(first), len(second)):
+        logger.warning(
+            "%s and %s are compared on the %d test tracks both predicted (of %d and %d): "
+            "evaluate them in one run for a comparison on the same tracks.",
+            *names,
+            len(shared),
+            len(first),
+            len(second),
+        )
+    labels = shared["label_first"]
+    p_value = mcnemar_exact(labels, shared["predicted_first"], shared["predicted_second"])
+    more_right = (shared["predicted_first"] == labels).sum() > (
+        shared["predicted_second"] == labels
+    ).sum()
+    return p_value, bool(more_right)
+
+
+def _with_runner_up_test(
+    comparison: pd.DataFrame, evaluated: dict[str, pd.DataFrame], alpha: float
+) -> pd.DataFrame:
+    """Add the best's McNemar p-value against the runner-up, and whether it is significant."""
+    comparison = comparison.assign(p_vs_runner_up=np.nan, significantly_better_than_runner_up=False)
+    if len(comparison) < 2:
+        return comparison
+    best, runner_up = comparison["architecture"].iloc[:2]
+    p_value, more_right = _paired_test(evaluated[best], evaluated[runner_up], (best, runner_up))
+    comparison.loc[0, "p_vs_runner_up"] = p_value
+    comparison.loc[0, "significantly_better_than_runner_up"] = more_right and p_value < alpha
+    logger.info(
+        "Best: %s; exact McNemar p = %.3g against the runner-up %s.", best, p_value, runner_up
     )
-    return table.sort_values(rank_by, ascending=False, kind="stable").reset_index(drop=True)
+    return comparison
 
 
-def comparison_markdown(comparison: pd.DataFrame) -> str:
-    """The comparison as a Markdown table, scores to three decimals."""
-    header = ["rank", *comparison.columns]
+def _with_baseline_tests(
+    comparison: pd.DataFrame, evaluated: dict[str, pd.DataFrame], baseline: str, alpha: float
+) -> pd.DataFrame:
+    """Add each architecture's McNemar p-value against the baseline and whether it beats it."""
+    tests = {
+        name: _paired_test(predictions, evaluated[baseline], (name, baseline))
+        for name, predictions in evaluated.items()
+        if baseline in evaluated and name != baseline
+    }
+    p_values = comparison["architecture"].map(lambda name: tests.get(name, (np.nan, False))[0])
+    beats = comparison["architecture"].map(
+        lambda name: name in tests and tests[name][1] and tests[name][0] < alpha
+    )
+    return comparison.assign(
+        p_vs_baseline=p_values.astype(float), beats_baseline=beats.astype(bool)
+    )
+
+
+def comparison_markdown(comparison: pd.DataFrame, reporting: dict[str, Any]) -> str:
+    """The comparison as Markdown: scores with intervals, then what is significant."""
+    baseline, alpha = reporting["baseline"], reporting["alpha"]
+    level = f"{reporting['bootstrap']['confidence']:.0%}"
+    header = [
+        "rank",
+        "architecture",
+        f"track accuracy [{level} CI]",
+        f"track macro F1 [{level} CI]",
+        "test tracks",
+        "p vs runner-up",
+        f"p vs {baseline}",
+        f"beats {baseline}",
+    ]
+    baseline_evaluated = baseline in set(comparison["architecture"])
     rows = [
-        [str(rank), *(f"{value:.3f}" if isinstance(value, float) else str(value) for value in row)]
+        [
+            str(rank),
+            row.architecture,
+            _with_interval(row, "track_accuracy"),
+            _with_interval(row, "track_macro_f1"),
+            str(row.n_tracks),
+            _p_value(row.p_vs_runner_up),
+            _p_value(row.p_vs_baseline),
+            _beats(row, baseline, baseline_evaluated),
+        ]
         for rank, row in enumerate(comparison.itertuples(index=False), start=1)
     ]
     lines = [
-        "# Architectures on the test split",
+        "# Architectures on the test tracks",
         "",
-        "Track scores average each track's sequence probabilities; macro scores weigh genres equally.",
+        f"Track scores with their {level} bootstrap intervals (tracks resampled); p-values of "
+        "exact McNemar tests on the test tracks both architectures predicted.",
         "",
         "| " + " | ".join(header) + " |",
         "|"
         + "|".join(" --- " if column == "architecture" else " ---: " for column in header)
         + "|",
         *("| " + " | ".join(row) + " |" for row in rows),
+        "",
+        _runner_up_sentence(comparison, alpha),
+        "",
+        _baseline_sentence(comparison, baseline, alpha, baseline_evaluated),
     ]
     return "\n".join(lines) + "\n"
 
 
+def _with_interval(row: Any, metric: str) -> str:
+    """``0.83 [0.75, 0.90]``: a score and its interval."""
+    low, high = getattr(row, f"{metric}_ci_low"), getattr(row, f"{metric}_ci_high")
+    return f"{getattr(row, metric):.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _p_value(p_value: float) -> str:
+    """A p-value to three decimals, or a dash where no test was run."""
+    if pd.isna(p_value):
+        return "–"
+    return "< 0.001" if p_value < 0.001 else f"{p_value:.3f}"
+
+
+def _beats(row: Any, baseline: str, baseline_evaluated: bool) -> str:
+    """Whether the row's architecture beats the baseline, as the table shows it."""
+    if row.architecture == baseline:
+        return "baseline"
+    if not baseline_evaluated:
+        return "–"
+    return "yes" if row.beats_baseline else "no"
+
+
+def _runner_up_sentence(comparison: pd.DataFrame, alpha: float) -> str:
+    """Whether the best architecture is significantly better than the runner-up."""
+    if len(comparison) < 2:
+        return f"Only **{comparison['architecture'].iloc[0]}** was evaluated: nothing to compare."
+    best, runner_up = comparison["architecture"].iloc[:2]
+    test = f"exact McNemar test, p = {_p_value(comparison['p_vs_runner_up'].iloc[0])}, α = {alpha}"
+    if comparison["significantly_better_than_runner_up"].iloc[0]:
+        return (
+            f"**{best}** is significantly better than the runner-up **{runner_up}** on the "
+            f"test tracks both predicted ({test})."
+        )
+    return (
+        f"**{best}** is not significantly better than the runner-up **{runner_up}** ({test}): "
+        "on these test tracks their order may be chance."
+    )
+
+
+def _baseline_sentence(
+    comparison: pd.DataFrame, baseline: str, alpha: float, baseline_evaluated: bool
+) -> str:
+    """Which architectures beat the baseline significantly."""
+    if not baseline_evaluated:
+        return (
+            f"The baseline **{baseline}** was not evaluated, so nothing is compared with it: "
+            f"`kedro run --pipeline modelling --namespaces {baseline}`."
+        )
+    winners = comparison.loc[comparison["beats_baseline"].astype(bool), "architecture"].tolist()
+    rule = f"higher accuracy on the same tracks and exact McNemar p < {alpha}"
+    if not winners:
+        return f"No architecture is significantly better than the baseline **{baseline}** ({rule})."
+    return f"Significantly better than the baseline **{baseline}** ({rule}): {', '.join(winners)}."
+
+
 def plot_comparison(comparison: pd.DataFrame, chart_metrics: list[str]) -> Figure:
-    """Grouped bars of ``chart_metrics`` per architecture, in the comparison's order."""
+    """Grouped bars of ``chart_metrics`` per architecture with their intervals as error bars."""
+    with_intervals = [column for column in comparison if f"{column}_ci_low" in comparison]
+    unknown = [metric for metric in chart_metrics if metric not in with_intervals]
+    if unknown:
+        raise InputError(
+            f"reporting.chart_metrics names '{unknown[0]}': use some of {', '.join(with_intervals)}."
+        )
     figure = Figure(figsize=(max(6, 1.2 * len(comparison)), 4.5))
     axes = figure.subplots()
     positions = np.arange(len(comparison))
     width = 0.8 / len(chart_metrics)
     for index, metric in enumerate(chart_metrics):
+        values = comparison[metric].to_numpy(dtype=float)
+        errors = np.vstack(
+            [
+                values - comparison[f"{metric}_ci_low"].to_numpy(dtype=float),
+                comparison[f"{metric}_ci_high"].to_numpy(dtype=float) - values,
+            ]
+        )
         bars = axes.bar(
             positions + (index - (len(chart_metrics) - 1) / 2) * width,
-            comparison[metric],
+            values,
             width,
+            yerr=errors,
+            capsize=3,
+            error_kw={"elinewidth": 1},
             label=metric.replace("_", " "),
         )
-        axes.bar_label(bars, fmt="%.2f", fontsize=8)
+        # Inside the bars: above them sit the error bars.
+        axes.bar_label(bars, fmt="%.2f", fontsize=8, label_type="center")
     axes.axhline(1 / len(GENRES), color="grey", linestyle="--", linewidth=1, label="chance")
     axes.set_xticks(positions, comparison["architecture"])
-    axes.set(ylim=(0, 1.05), ylabel="score on the test tracks", title="Architectures, best first")
+    axes.set(
+        ylim=(0, 1.05),
+        ylabel="score on the test tracks",
+        title="Architectures, best first (error bars: bootstrap interval)",
+    )
     axes.legend(loc="upper right", fontsize=8)
     figure.tight_layout()
     return figure
@@ -100,14 +339,16 @@ def choose_champion(
     """
     best = comparison.iloc[0]
     name = best["architecture"]
-    test_tracks = _fingerprint(track_splits.loc[track_splits["split"] == "test", ["track_id", "path"]])
+    # Under cross-validation every track is a test track once.
+    tested = track_splits["split"] == "test" if "split" in track_splits else track_splits.index >= 0
+    test_tracks = _fingerprint(track_splits.loc[tested, ["track_id", "path"]])
     tags = {
         "architecture": name,
         "builder": architectures[name]["builder"],
         "feature_set": architectures[name]["features"],
         "track_accuracy": f"{best['track_accuracy']:.4f}",
         "data_fingerprint": _fingerprint(track_splits[["track_id", "path", "duration_s"]]),
-        "split_fingerprint": _fingerprint(track_splits[["track_id", "split"]]),
+        "split_fingerprint": _fingerprint(track_splits.drop(columns=["path", "duration_s"])),
         "test_tracks_fingerprint": test_tracks,
     }
     beaten = (

@@ -18,15 +18,17 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 compare_architectures,
                 inputs={
-                    "rank_by": "params:reporting.rank_by",
-                    **{name: f"{name}_test_metrics" for name in configured_architectures()},
+                    "reporting": "params:reporting",
+                    "architectures": "params:modelling.architectures",
+                    "seed": "params:seed",
+                    **{name: f"{name}_track_predictions" for name in configured_architectures()},
                 },
                 outputs="architecture_comparison",
                 name="compare_architectures",
             ),
             Node(
                 comparison_markdown,
-                inputs="architecture_comparison",
+                inputs=["architecture_comparison", "params:reporting"],
                 outputs="architecture_comparison_markdown",
                 name="render_comparison",
             ),

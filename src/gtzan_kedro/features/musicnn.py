@@ -1,0 +1,41 @@
+"""musicnn feature sets: pretrained embeddings per 3-s patch, and musicnn's own mel input."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+
+from gtzan_kedro.features.registry import feature_set
+from gtzan_kedro.features.windows import sliding_windows
+from gtzan_kedro.models import musicnn as network
+
+
+@feature_set("musicnn")
+def musicnn(
+    waveform: np.ndarray,
+    sample_rate: int,
+    *,
+    weights: str,
+    layers: Sequence[Literal["max_pool", "mean_pool", "penultimate", "taggram"]] = (
+        "max_pool",
+        "mean_pool",
+    ),
+) -> np.ndarray:
+    """``(patches, dims)`` float32: per 3-s patch, ``layers`` concatenated.
+
+    ``weights`` is the converted weights file of ``MSD_musicnn`` or ``MTT_musicnn`` (the
+    catalog's ``<model>_weights``); ``layers`` any of ``max_pool``, ``mean_pool`` (753 each),
+    ``penultimate`` (200) and ``taggram`` (50 tag probabilities). Patches cover the whole
+    clip, a short one repeated to fill one, like every other feature set's windows.
+    """
+    frames = network.mel_frames(waveform, sample_rate)
+    patches = sliding_windows(frames, network.PATCH_FRAMES, network.PATCH_FRAMES)
+    return network.embed(patches, weights, tuple(layers))
+
+
+@feature_set("musicnn_mel")
+def musicnn_mel(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``(frames, 96)`` float32: musicnn's input frames, to be cut into 187-frame windows."""
+    return network.mel_frames(waveform, sample_rate)

@@ -1,0 +1,65 @@
+"""The Keras port of musicnn against the original TensorFlow 1 graph shipped in the wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow.core.protobuf import meta_graph_pb2
+
+from gtzan_kedro.models import musicnn
+from gtzan_kedro.models.pretrained import read_member
+
+ORIGINAL_TENSORS = {
+    "taggram": "model/Sigmoid:0",
+    "max_pool": "model/Max:0",
+    "mean_pool": "model/moments/Squeeze:0",
+    "penultimate": "model/batch_normalization_10/batchnorm/add_1:0",
+}
+
+
+def original_outputs(wheel: Path, model: str, patches: np.ndarray, folder: Path) -> dict:
+    """Run the wheel's own inference graph, its variables assigned from its checkpoint."""
+    meta = meta_graph_pb2.MetaGraphDef()
+    meta.ParseFromString(read_member(wheel, f"musicnn/{model}/.meta"))
+    graph_def = tf.compat.v1.graph_util.extract_sub_graph(meta.graph_def, ["model/Sigmoid"])
+    for suffix in (".index", ".data-00000-of-00001"):
+        (folder / f"original{suffix}").write_bytes(read_member(wheel, f"musicnn/{model}/{suffix}"))
+    reader = tf.train.load_checkpoint(str(folder / "original"))
+    variables = [node.name for node in graph_def.node if node.op == "VariableV2"]
+    assert len(variables) == 64
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.import_graph_def(graph_def, name="")
+        assignments = [
+            tf.compat.v1.assign(graph.get_tensor_by_name(f"{name}:0"), reader.get_tensor(name))
+            for name in variables
+        ]
+    with tf.compat.v1.Session(graph=graph) as session:
+        session.run(assignments)
+        outputs = session.run(
+            ORIGINAL_TENSORS,
+            feed_dict={"model/Placeholder:0": patches, "model/Placeholder_2:0": False},
+        )
+    return {name: value.reshape(len(patches), -1) for name, value in outputs.items()}
+
+
+@pytest.mark.parametrize("model", musicnn.MODELS)
+def test_port_matches_the_original_graph(
+    model: str, cached_musicnn_wheel: Path, music_like_clip: np.ndarray, tmp_path: Path
+) -> None:
+    """Tag probabilities and every embedding layer agree with the original within 1e-4."""
+    patches = musicnn.patches(musicnn.mel_frames(music_like_clip, 22050))
+    assert patches.shape == (3, 187, 96)
+    weights = musicnn.ensure_musicnn_weights(
+        model, tmp_path / "weights", wheel_cache=cached_musicnn_wheel.parent
+    )
+    expected = original_outputs(cached_musicnn_wheel, model, patches, tmp_path)
+    for layer in musicnn.LAYERS:
+        ported = musicnn.embed(patches, weights, [layer])
+        np.testing.assert_allclose(ported, expected[layer], atol=1e-4, rtol=0, err_msg=layer)
+    # Different patches give different tags: the comparison is not one of constants.
+    assert np.ptp(expected["taggram"], axis=0).max() > 1e-3
+    assert (tmp_path / "weights" / musicnn.LICENCE_FILE).read_text().startswith("Copyright")

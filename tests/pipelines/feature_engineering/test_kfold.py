@@ -1,0 +1,142 @@
+"""Cross-validation by track: fold assignment, per-fold splits and out-of-fold predictions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from gtzan_kedro.genres import GENRES
+from gtzan_kedro.pipelines.feature_engineering.nodes import split_fold, split_tracks
+from gtzan_kedro.pipelines.feature_engineering.splits import artist_filtered_lists
+from gtzan_kedro.pipelines.modelling.nodes import combine_folds, evaluate
+from tests.conftest import PROJECT_ROOT, copy_project
+
+
+def track_table(per_genre: int = 10) -> pd.DataFrame:
+    """A usable track table of ``per_genre`` tracks in each genre."""
+    rows = [
+        {
+            "track_id": f"{genre}.{index:05d}",
+            "genre": genre,
+            "label": label,
+            "path": f"generated/{genre}/{genre}.{index:05d}.wav",
+            "duration_s": 3.0,
+            "status": "ok",
+        }
+        for label, genre in enumerate(GENRES)
+        for index in range(per_genre)
+    ]
+    return pd.DataFrame(rows)
+
+
+def kfold(folds: int = 5, validation_size: float = 0.2) -> dict:
+    """The feature_engineering parameters of a k-fold split."""
+    return {"split": {"strategy": "kfold", "folds": folds, "validation_size": validation_size}}
+
+
+def test_every_track_is_in_exactly_one_fold_stratified_by_genre():
+    splits = split_tracks(track_table(10), kfold(5), seed=3)
+
+    assert sorted(splits["track_id"]) == sorted(track_table(10)["track_id"])
+    assert splits["track_id"].is_unique
+    assert set(splits["fold"]) == {1, 2, 3, 4, 5}
+    # 10 tracks per genre in 5 folds: two of each genre in every fold.
+    assert (splits.groupby(["fold", "genre"]).size() == 2).all()
+
+
+def test_fold_assignment_follows_the_seed():
+    first = split_tracks(track_table(), kfold(), seed=3).set_index("track_id")["fold"]
+    again = split_tracks(track_table(), kfold(), seed=3).set_index("track_id")["fold"]
+    other = split_tracks(track_table(), kfold(), seed=4).set_index("track_id")["fold"]
+
+    assert first.equals(again)
+    assert not first.equals(other.reindex(first.index))
+
+
+def test_a_folds_tracks_are_its_test_split_and_validation_comes_from_the_others():
+    splits = split_tracks(track_table(10), kfold(5, validation_size=0.25), seed=3)
+
+    for fold in range(1, 6):
+        fold_splits = split_fold(splits, kfold(5, validation_size=0.25), seed=3, fold=fold)
+        by_split = fold_splits.groupby("split")["track_id"].apply(set)
+        assert by_split["test"] == set(splits.loc[splits["fold"] == fold, "track_id"])
+        assert not by_split["validation"] & by_split["test"]
+        assert not by_split["train"] & (by_split["test"] | by_split["validation"])
+        # Every genre keeps validation and training tracks.
+        for split in ("train", "validation"):
+            genres = fold_splits.loc[fold_splits["split"] == split, "genre"]
+            assert set(genres) == set(GENRES)
+
+
+def test_artist_folds_are_the_published_artist_disjoint_partitions():
+    listed = artist_filtered_lists()
+    tracks = pd.DataFrame(
+        [
+            {
+                "track_id": track_id,
+                "genre": genre,
+                "label": GENRES.index(genre),
+                "path": f"gtzan/{genre}/{track_id}.au",
+                "duration_s": 30.0,
+                "status": "ok",
+            }
+            for genre, track_id in listed
+        ]
+    )
+
+    splits = split_tracks(tracks, {"split": {"strategy": "artist_kfold"}}, seed=0)
+
+    partition = {"train": 1, "validation": 2, "test": 3}
+    expected = {track_id: partition[split] for (_, track_id), split in listed.items()}
+    assert dict(zip(splits["track_id"], splits["fold"], strict=True)) == expected
+
+
+def test_out_of_fold_predictions_cover_every_track_once_and_are_scored_per_fold():
+    folds = [
+        pd.DataFrame({"track_id": ["a", "b"], "label": [0, 1], "predicted": [0, 1]}),
+        pd.DataFrame({"track_id": ["c", "d"], "label": [2, 3], "predicted": [2, 0]}),
+    ]
+
+    combined = combine_folds(*folds)
+    scores = evaluate(combined, seed=0)
+
+    assert sorted(combined["track_id"]) == ["a", "b", "c", "d"]
+    assert list(combined["fold"]) == [1, 1, 2, 2]
+    assert scores["track_accuracy"] == pytest.approx(0.75)
+    assert scores["fold_1_track_accuracy"] == 1.0
+    assert scores["fold_2_track_accuracy"] == 0.5
+    assert scores["fold_track_accuracy_mean"] == pytest.approx(0.75)
+
+
+@pytest.mark.slow
+def test_no_statistic_is_fitted_on_its_own_test_fold(tmp_path: Path):
+    project = copy_project(PROJECT_ROOT, tmp_path)
+    bootstrap_project(project)
+    runtime_params = {
+        "ingestion": {"generator": {"clips_per_genre": 3, "clip_seconds": 1.0}},
+        "feature_engineering": {
+            "split": {"strategy": "kfold", "folds": 3, "validation_size": 0.0},
+            "n_jobs": 1,
+        },
+    }
+    with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
+        session.run(pipeline_names=["ingestion", "feature_engineering"])
+
+    data = project / "data"
+    splits = pd.read_parquet(data / "03_primary" / "track_splits.parquet")
+    for fold in (1, 2, 3):
+        statistics = json.loads(
+            (data / "05_model_input" / f"log_mel.fold_{fold}" / "normalisation.json").read_text()
+        )
+        train = splits.loc[splits["fold"] != fold, "track_id"]
+        frames = np.concatenate(
+            [np.load(data / "04_feature" / "log_mel" / f"{track_id}.npy") for track_id in train]
+        )
+        assert statistics["rows"] == len(frames)
+        np.testing.assert_allclose(statistics["mean"], frames.mean(axis=0), rtol=1e-5)
