@@ -47,14 +47,16 @@ class Catalog:
 
     def run(self, splits, params=PARAMS, raw_clips=None) -> dict:
         """Run the node on the current files and save its output; return what it computed."""
-        computed = extract_log_mels(
+        computed = {}
+        for chunk in extract_log_mels(
             raw_clips or self.folder({"type": AudioDataset, "sample_rate": 22050}),
             self.folder({"type": FileStatDataset}),
             self.fingerprints.load(),
             splits,
             params,
-        )
-        self.features.save(computed)
+        ):
+            self.features.save(chunk)  # as Kedro saves each chunk of a generator node
+            computed.update(chunk)
         return computed
 
 

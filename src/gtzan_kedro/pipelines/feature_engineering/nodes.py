@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import joblib
 import librosa
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.features.executor import TrackFailure, map_tracks
 from gtzan_kedro.pipelines.feature_engineering.splits import (
     artist_filtered_lists,
     assign_listed_splits,
@@ -27,6 +29,8 @@ SPLIT_STRATEGIES = ("stratified", "artist_filtered")
 # Part of every log-mel fingerprint: bump it when log_mel_spectrogram computes differently,
 # so that arrays cached by the old code are recomputed.
 LOG_MEL_VERSION = 1
+# Tracks saved together: the fingerprints index is rewritten once per chunk.
+LOG_MEL_CHUNK_TRACKS = 64
 
 
 def log_mel_spectrogram(samples: np.ndarray, log_mel: dict[str, Any]) -> np.ndarray:
@@ -171,41 +175,52 @@ def extract_log_mels(
     log_mel_fingerprints: dict[str, str],
     track_splits: pd.DataFrame,
     feature_engineering: dict[str, Any],
-) -> dict[str, dict[str, Any]]:
-    """Compute, in parallel, the log-mel of each split track whose cached one is stale."""
+) -> Iterator[dict[str, dict[str, Any]]]:
+    """Compute the log-mel of each split track whose cached one is stale, chunk by chunk.
+
+    A generator: Kedro saves each chunk as it is yielded, so results are never all in memory.
+    """
     log_mel = feature_engineering["log_mel"]
     paths = dict(zip(track_splits["track_id"], track_splits["path"], strict=True))
     fingerprints = {
         track_id: log_mel_fingerprint(path, raw_clip_stats[path](), log_mel)
         for track_id, path in paths.items()
     }
-    stale = [
-        track_id
+    stale = {
+        track_id: raw_clips[paths[track_id]]
         for track_id, fingerprint in fingerprints.items()
         if feature_engineering["recompute_log_mels"]
         or log_mel_fingerprints.get(track_id) != fingerprint
-    ]
+    }
     logger.info(
         "Log-mel spectrograms: %d to compute, %d reused (raw file and log_mel parameters "
         "unchanged; feature_engineering.recompute_log_mels=true recomputes them).",
         len(stale),
         len(fingerprints) - len(stale),
     )
-    loaders = [raw_clips[paths[track_id]] for track_id in stale]
-    parallel = joblib.Parallel(n_jobs=feature_engineering["n_jobs"], return_as="generator")
-    spectrograms = parallel(joblib.delayed(_load_log_mel)(load, log_mel) for load in loaders)
+    executor = feature_engineering.get("executor", {"n_jobs": feature_engineering["n_jobs"]})
+    results = map_tracks(functools.partial(_load_log_mel, log_mel=log_mel), stale, executor)
+    # disable=None: no bar when the output is not a terminal (logs, CI).
     progress = tqdm(
-        spectrograms,
-        total=len(loaders),
-        desc="Log-mel spectrograms",
-        unit="track",
-        delay=2,
-        disable=None,  # no bar when the output is not a terminal (logs, CI)
+        results, total=len(stale), desc="Log-mel spectrograms", unit="track", delay=2, disable=None
     )
-    return {
-        track_id: {"fingerprint": fingerprints[track_id], "features": spectrogram}
-        for track_id, spectrogram in zip(stale, progress, strict=True)
-    }
+    failures = []
+    while chunk := list(itertools.islice(progress, LOG_MEL_CHUNK_TRACKS)):
+        for track_id, result in chunk:
+            if isinstance(result, TrackFailure):
+                logger.warning("Log-mel of track '%s' failed: %s", track_id, result.error)
+                failures.append(track_id)
+        yield {
+            track_id: {"fingerprint": fingerprints[track_id], "features": result}
+            for track_id, result in chunk
+            if not isinstance(result, TrackFailure)
+        }
+    if failures:
+        raise InputError(
+            f"{len(failures)} track(s) could not be featurised ({', '.join(failures[:5])}"
+            f"{' ...' if len(failures) > 5 else ''}; see the warnings above): fix or remove their "
+            "files and run again; the other tracks' log-mels are saved and will be reused."
+        )
 
 
 def _load_log_mel(load: Callable[[], np.ndarray], log_mel: dict[str, Any]) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Per-track featurisation: what turns one clip into features, and where that runs."""
