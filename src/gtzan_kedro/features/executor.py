@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
-import functools
 import itertools
 import logging
 import os
@@ -247,22 +246,37 @@ def _map_dask(
 
 
 def dask_client(address: str | None, n_workers: int, parameter: str) -> Any:
-    """Return a client of the scheduler at ``address``, or of a LocalCluster of ``n_workers``."""
-    try:
-        return _connect(address, n_workers)
-    except OSError as error:
-        raise InputError(
-            f"Cannot reach the Dask scheduler at {parameter}.address={address!r} "
-            f"({one_line(error)}): start it (`dask scheduler`) or set the address to null for "
-            "a cluster on this machine."
-        ) from None
+    """Return a client of the scheduler at ``address``, or of a LocalCluster of ``n_workers``.
+
+    One per process: a cluster takes seconds to start and is reused by later calls.
+    """
+    key = (address, None if address else n_workers)
+    if key not in _DASK:
+        try:
+            _DASK[key] = _connect(address, n_workers)
+        except OSError as error:
+            raise InputError(
+                f"Cannot reach the Dask scheduler at {parameter}.address={address!r} "
+                f"({one_line(error)}): start it (`dask scheduler`) or set the address to null "
+                "for a cluster on this machine."
+            ) from None
+    return _DASK[key][0]
 
 
-@functools.cache
-def _connect(address: str | None, n_workers: int) -> Any:
-    """Connect once per process: a cluster takes seconds to start and is reused across calls."""
+def close_dask_clients() -> None:
+    """Close every Dask client, and LocalCluster, that this process started."""
+    while _DASK:
+        _, (client, cluster) = _DASK.popitem()
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _connect(address: str | None, n_workers: int) -> tuple[Any, Any]:
+    """Return ``(client, cluster)``: the cluster is None when it runs elsewhere."""
     from distributed import Client, LocalCluster  # noqa: PLC0415 - only dask runs need it
 
+    cluster = None
     if address:
         client = Client(address)
     else:
@@ -270,7 +284,11 @@ def _connect(address: str | None, n_workers: int) -> Any:
             n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
         )
         client = Client(cluster)
-        atexit.register(cluster.close)
-    atexit.register(client.close)
-    logger.info("Dask cluster at %s with %d workers.", client.scheduler.address, n_workers)
-    return client
+    logger.info(
+        "Dask scheduler at %s, %d workers.", client.scheduler.address, len(client.nthreads())
+    )
+    return client, cluster
+
+
+_DASK: dict[tuple[str | None, int | None], tuple[Any, Any]] = {}
+atexit.register(close_dask_clients)

@@ -201,8 +201,15 @@ def extract_log_mels(
     executor = feature_engineering.get("executor", {"n_jobs": feature_engineering["n_jobs"]})
     results = map_tracks(functools.partial(_load_log_mel, log_mel=log_mel), stale, executor)
     # disable=None: no bar when the output is not a terminal (logs, CI).
-    progress = tqdm(
-        results, total=len(stale), desc="Log-mel spectrograms", unit="track", delay=2, disable=None
+    progress = iter(
+        tqdm(
+            results,
+            total=len(stale),
+            desc="Log-mel spectrograms",
+            unit="track",
+            delay=2,
+            disable=None,
+        )
     )
     failures = []
     while chunk := list(itertools.islice(progress, LOG_MEL_CHUNK_TRACKS)):
