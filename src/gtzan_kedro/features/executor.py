@@ -21,6 +21,15 @@ LocalCluster; Dask's nannies already start workers with BLAS and OpenMP at one t
 workers need this package installed and must reach the items (for audio:
 paths on a shared file system or an object store that fsspec reads).
 
+On a real cluster: start ``dask scheduler`` on one machine and ``dask worker
+tcp://<scheduler>:8786 --nthreads 1`` on each worker machine (or run Dask on Kubernetes), then
+``--params feature_engineering.executor.kind=dask,feature_engineering.executor.address=
+tcp://<scheduler>:8786``. Shared between the run and the workers: this package and its
+dependencies at the same versions, and the raw clips at the same path (a shared file system
+mounted alike everywhere, with an absolute ``raw_clips`` path in the catalog, or an object store
+URL such as ``s3://bucket/01_raw`` with credentials on every worker). Results come back to the
+run, which writes them: only it needs write access to the feature layer.
+
 ``function`` is sent to the workers with every task, so it must be small and picklable: a
 top-level function or a ``functools.partial`` of one. Anything heavy (a TensorFlow model) is
 built once per worker process, never passed in: the function gets it from a module-level
