@@ -12,7 +12,10 @@ environment), on the same files, in the same run:
 3. as 1 with ``executor.kind=dask``: a ``distributed.LocalCluster`` (one process per core,
    one thread each) started by the run, its start-up included;
 4. a plain loop in this process over the same files, timed per stage (decode, log-mel,
-   save).
+   save);
+5. the loop and ``map_tracks`` (the node's executor, local workers) alternating by blocks of
+   50 files in this process: the shared machine's load changes from minute to minute, and
+   alternating exposes both sides to the same load (worker start-up added once).
 
 The dataset is GTZAN-sized (10 genres x 100 clips of 30 s by default), but only
 ``--unique-per-genre`` clips per genre are synthesised (the generator is slow); the others are
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import os
 import shutil
 import subprocess
@@ -47,8 +51,9 @@ from joblib.externals.loky import get_reusable_executor
 from threadpoolctl import threadpool_limits
 
 from gtzan_kedro.datasets import AudioDataset, NumpyArrayDataset
+from gtzan_kedro.features.executor import map_tracks
 from gtzan_kedro.genres import GENRES
-from gtzan_kedro.pipelines.feature_engineering.nodes import log_mel_spectrogram
+from gtzan_kedro.pipelines.feature_engineering.nodes import _load_log_mel, log_mel_spectrogram
 from gtzan_kedro.sources.generator import synthesise_clip
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -222,6 +227,35 @@ def one_process_loop(paths: list[Path], output: Path) -> dict[str, float]:
     return stages
 
 
+def interleaved(paths: list[Path], output: Path, block: int = 50) -> tuple[float, float]:
+    """Seconds of the loop and of ``map_tracks`` on local workers, alternating by block.
+
+    On a shared machine the load changes by the minute: alternating blocks of the same files
+    exposes both sides to the same load. The workers are started before (see
+    ``worker_start_seconds``), every result is saved as in the loop.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    function = functools.partial(_load_log_mel, log_mel=LOG_MEL)
+    executor = {"kind": "local", "n_jobs": -1}
+    totals = {"loop": 0.0, "workers": 0.0}
+    for start in range(0, len(paths), block):
+        chunk = paths[start : start + block]
+        loaders = {
+            p.stem: AudioDataset(filepath=str(p), sample_rate=SAMPLE_RATE).load for p in chunk
+        }
+        started = time.perf_counter()
+        with threadpool_limits(limits=1):
+            for track_id, load in loaders.items():
+                NumpyArrayDataset(filepath=str(output / f"{track_id}.npy")).save(function(load))
+        totals["loop"] += time.perf_counter() - started
+        started = time.perf_counter()
+        for track_id, features in map_tracks(function, loaders, executor):
+            NumpyArrayDataset(filepath=str(output / f"{track_id}.npy")).save(features)
+        totals["workers"] += time.perf_counter() - started
+    shutil.rmtree(output)
+    return totals["loop"], totals["workers"]
+
+
 def _import_featuriser() -> int:
     """Import what a worker needs to featurise a clip; return the worker's pid."""
     import gtzan_kedro.pipelines.feature_engineering.nodes  # noqa: F401, PLC0415
@@ -281,6 +315,8 @@ def main() -> None:
     stages = one_process_loop(paths, workdir / "loop_features")
     loop = time.perf_counter() - loop_started
     print(f"  one-process loop: {loop:.1f} s", flush=True)
+    alternated_loop, alternated_workers = interleaved(paths, workdir / "interleaved_features")
+    alternated_workers += start_up  # the pool was started before: count its start once
 
     wav_gb = sum(path.stat().st_size for path in paths) / 1e9
     print(
@@ -300,7 +336,18 @@ def main() -> None:
         print(
             f"{name:<46} {seconds:>8.1f} {1000 * seconds / n:>8.1f} {n / seconds:>8.1f} {memory:>9}"
         )
-    print(f"\nspeed-up of local workers over the loop: x{loop / (local - cached):.2f}")
+    print(
+        f"{'alternating blocks: one-process loop':<46} {alternated_loop:>8.1f} "
+        f"{1000 * alternated_loop / n:>8.1f} {n / alternated_loop:>8.1f}"
+    )
+    print(
+        f"{'alternating blocks: map_tracks + start-up':<46} {alternated_workers:>8.1f} "
+        f"{1000 * alternated_workers / n:>8.1f} {n / alternated_workers:>8.1f}"
+    )
+    print(
+        f"\nspeed-up, alternating blocks (same load): x{alternated_loop / alternated_workers:.2f}"
+    )
+    print(f"speed-up of local workers over the loop: x{loop / (local - cached):.2f}")
     print(f"speed-up of dask over the loop: x{loop / (dask - cached):.2f}")
     print(f"the node with every log-mel cached (run 2: listing, fingerprints): {cached:.1f} s")
     print(f"worker start-up (one per core, featuriser imported): {start_up:.1f} s")
