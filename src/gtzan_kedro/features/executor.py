@@ -71,6 +71,9 @@ WORKER_START_SECONDS = 2.0
 _IN_FLIGHT_PER_WORKER = 4
 # Idle local workers exit after this many seconds; the next call starts new ones.
 _IDLE_WORKER_SECONDS = 300
+# Pool sizes already started by this process: their workers cost nothing more to use (until
+# they idle out).
+_STARTED_POOLS: set[int] = set()
 # One thread per worker for every native thread pool a featuriser may load.
 _ONE_THREAD_ENV = dict.fromkeys(
     (
@@ -169,7 +172,8 @@ def _map_local(
             started = time.perf_counter()
             yield track_id, _call(function, track_id, item)
             seconds = time.perf_counter() - started
-    if (n_items - 2) * seconds * (1 - 1 / n_workers) <= WORKER_START_SECONDS:
+    start_up = 0.0 if n_workers in _STARTED_POOLS else WORKER_START_SECONDS
+    if (n_items - 2) * seconds * (1 - 1 / n_workers) <= start_up:
         logger.debug("Computing %d tracks in one process: too little work for workers.", n_items)
         with threadpool_limits(limits=1):
             for track_id, item in pending:
@@ -183,6 +187,7 @@ def _map_pool(
 ) -> Iterator[tuple[str, Any]]:
     """Run every track on the reusable worker pool, yielding results as they complete."""
     in_flight: dict[concurrent.futures.Future, str] = {}
+    _STARTED_POOLS.add(n_workers)
 
     def submit(count: int) -> None:
         for track_id, item in itertools.islice(pending, count):
