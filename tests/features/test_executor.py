@@ -53,6 +53,7 @@ def test_local_workers_compute_every_track_and_report_the_failing_one(monkeypatc
 
 def test_too_little_work_runs_in_this_process(monkeypatch):
     monkeypatch.setattr(executor_module, "WORKER_START_SECONDS", 3600.0)
+    monkeypatch.setattr(executor_module, "_STARTED_POOLS", set())  # no pool running yet
 
     pids = check_results(list(map_tracks(square_with_pid, ITEMS, {"kind": "local", "n_jobs": 2})))
 
