@@ -17,7 +17,7 @@ TINY = {
     "feature_engineering": {
         "split": {"validation_size": 0.25, "test_size": 0.25},
         "feature_sets": {"log_mel": {"window": {"frames": 32, "hop": 16}}},
-        "n_jobs": 2,
+        "executor": {"n_jobs": 2},
     },
 }
 # What each feature set's examples look like: (frames, n_mels) windows; MFCC statistics rows.

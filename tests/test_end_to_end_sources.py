@@ -38,7 +38,7 @@ def run(project: Path, local_path: Path) -> None:
         "feature_engineering": {
             "split": {"validation_size": 0.25, "test_size": 0.25},
             "feature_sets": {"log_mel": {"window": {"frames": 32, "hop": 16}}},
-            "n_jobs": 2,
+            "executor": {"n_jobs": 2},
         },
     }
     bootstrap_project(project)

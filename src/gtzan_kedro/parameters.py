@@ -96,12 +96,21 @@ class Split(_Block):
         return self
 
 
+class Executor(_Block):
+    """``feature_engineering.executor``: where the per-track work runs."""
+
+    kind: Literal["local", "dask"] = "local"
+    # Workers: a positive number, or -1 for one per core (checked by the executor).
+    n_jobs: int = -1
+    address: str | None = None
+
+
 class FeatureEngineering(_Block):
     """``feature_engineering``: the split, the feature sets and how they are computed."""
 
     split: Split = Split()
     feature_sets: dict[str, FeatureSet]
-    n_jobs: int = -1
+    executor: Executor = Executor()
     recompute_features: bool = False
 
 

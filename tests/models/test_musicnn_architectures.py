@@ -24,6 +24,7 @@ def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Randomly initialised musicnn weights where converted ones would be."""
     folder = tmp_path_factory.mktemp("weights")
     musicnn.build_musicnn().save_weights(musicnn.weights_file(folder, "MSD_musicnn"))
+    (folder / musicnn.LICENCE_FILE).write_text("ISC licence, as the converted weights carry it")
     return folder
 
 
@@ -117,14 +118,6 @@ def test_finetune_builds_trains_predicts_and_reloads(weights_dir: Path, tmp_path
     adapter.save(model, tmp_path)
     reloaded = adapter.predict_proba(adapter.load(tmp_path), train[0], N_CLASSES)
     np.testing.assert_allclose(reloaded, probabilities, atol=1e-5)
-
-
-def test_finetune_without_converted_weights_says_how_to_get_them(tmp_path: Path) -> None:
-    """A missing weights file is one InputError naming the command that makes it."""
-    with pytest.raises(InputError, match="gtzan_kedro.models.pretrained --weights-dir"):
-        musicnn_architectures.build_musicnn_finetune(
-            (187, 96), N_CLASSES, weights_dir=str(tmp_path)
-        )
 
 
 def test_finetune_refuses_windows_of_another_length(weights_dir: Path) -> None:

@@ -23,9 +23,11 @@ FINGERPRINTS_FILE = "fingerprints.json"
 class FeatureCacheDataset(PartitionedDataset):
     """A ``PartitionedDataset`` of per-track features that only ever adds or replaces tracks.
 
-    Loading is ``PartitionedDataset``'s: ``{track_id: load}`` for every feature file. Saving
-    takes ``{track_id: {"fingerprint": str, "features": data}}`` for the tracks that were
-    (re)computed; other tracks' files and fingerprints are left as they are.
+    Loading is ``PartitionedDataset``'s: ``{track_id: load}`` for every feature file (arrays
+    memory-mapped by ``NumpyArrayDataset``). Saving takes
+    ``{track_id: {"fingerprint": str, "features": data}}`` for the tracks that were
+    (re)computed; other tracks' files and fingerprints are left as they are. Repeated saves
+    (one per chunk of a generator node) add to what earlier ones wrote.
 
     Example catalog entry::
 
@@ -37,20 +39,30 @@ class FeatureCacheDataset(PartitionedDataset):
             type: gtzan_kedro.datasets.NumpyArrayDataset
     """
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._index_path = f"{self._normalized_path.rstrip('/')}/{FINGERPRINTS_FILE}"
+        self._fingerprints: dict[str, str] | None = None  # read on the first save
+
     def save(self, data: dict[str, dict[str, Any]]) -> None:
-        """Write the given tracks' features, then record their fingerprints."""
+        """Write the given tracks' features, then record their fingerprints.
+
+        Called once per chunk by a generator node: the index is read once per dataset and
+        rewritten (atomically) once per chunk, never re-read.
+        """
         if not data:
             return  # every track was reused: leave the folder exactly as it is
-        index_path = f"{self._normalized_path.rstrip('/')}/{FINGERPRINTS_FILE}"
-        fingerprints = _read_fingerprints(self._filesystem, index_path)
+        if self._fingerprints is None:
+            self._fingerprints = _read_fingerprints(self._filesystem, self._index_path)
+        fingerprints = self._fingerprints
         # Forget the tracks first: a crash while their files are rewritten must not leave an
         # old fingerprint vouching for a new (or half-written) file.
-        stale = {track_id: fingerprints.pop(track_id, None) for track_id in data}
-        if any(stale.values()):
-            _write_fingerprints(self._filesystem, index_path, fingerprints)
+        stale = [fingerprints.pop(track_id) for track_id in data if track_id in fingerprints]
+        if stale:
+            _write_fingerprints(self._filesystem, self._index_path, fingerprints)
         super().save({track_id: entry["features"] for track_id, entry in data.items()})
         fingerprints.update({track_id: entry["fingerprint"] for track_id, entry in data.items()})
-        _write_fingerprints(self._filesystem, index_path, fingerprints)
+        _write_fingerprints(self._filesystem, self._index_path, fingerprints)
 
 
 class FeatureFingerprintsDataset(AbstractDataset[None, dict[str, str]]):

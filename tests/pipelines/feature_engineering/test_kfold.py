@@ -122,7 +122,7 @@ def test_no_statistic_is_fitted_on_its_own_test_fold(tmp_path: Path):
         "ingestion": {"generator": {"clips_per_genre": 3, "clip_seconds": 1.0}},
         "feature_engineering": {
             "split": {"strategy": "kfold", "folds": 3, "validation_size": 0.0},
-            "n_jobs": 1,
+            "executor": {"n_jobs": 1},
         },
     }
     with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:

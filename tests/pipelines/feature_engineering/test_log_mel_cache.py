@@ -42,8 +42,8 @@ class Catalog:
         return ClipFolderDataset(path=str(self.raw), dataset=dataset).load()
 
     def run(self, splits, feature_set=LOG_MEL, raw_clips=None, recompute=False) -> dict:
-        """Run the node on the current files and save its output; return what it computed."""
-        computed = extract_features(
+        """Run the node on the current files, saving each chunk as Kedro does; return them all."""
+        chunks = extract_features(
             raw_clips or self.folder({"type": AudioDataset, "sample_rate": 22050}),
             self.folder({"type": FileStatDataset}),
             self.fingerprints.load(),
@@ -51,9 +51,12 @@ class Catalog:
             feature_set,
             22050,
             recompute,
-            1,
+            {"n_jobs": 1},
         )
-        self.features.save(computed)
+        computed = {}
+        for chunk in chunks:
+            self.features.save(chunk)
+            computed |= chunk
         return computed
 
 

@@ -20,7 +20,7 @@ from tests.conftest import tone
 
 PARAMS = {
     "split": {"strategy": "stratified", "validation_size": 0.2, "test_size": 0.2},
-    "n_jobs": 1,
+    "executor": {"n_jobs": 1},
 }
 LOG_MEL = {"n_fft": 512, "hop_length": 256, "n_mels": 16}
 WINDOWED = {"extractor": "log_mel", "params": LOG_MEL, "window": {"frames": 8, "hop": 4}}

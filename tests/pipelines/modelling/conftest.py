@@ -25,7 +25,7 @@ TINY_FEATURES = {
     "ingestion": {"generator": {"clips_per_genre": 4, "clip_seconds": 3.0}},
     "feature_engineering": {
         "split": {"validation_size": 0.25, "test_size": 0.25},
-        "n_jobs": 1,
+        "executor": {"n_jobs": 1},
         "feature_sets": {"log_mel": {"window": {"frames": 32, "hop": 16}}},
     },
 }

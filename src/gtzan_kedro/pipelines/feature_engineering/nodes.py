@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import get_extractor
+from gtzan_kedro.features.executor import TrackFailure, map_tracks
 from gtzan_kedro.features.preprocessing import normalise, track_examples
 from gtzan_kedro.pipelines.feature_engineering.splits import (
     artist_filtered_lists,
@@ -27,6 +30,8 @@ logger = logging.getLogger(__name__)
 SPLITS = ("train", "validation", "test")
 # Splits cut into examples for training; test tracks are classified whole by the model artefact.
 EXAMPLE_SPLITS = ("train", "validation")
+# Tracks saved at a time while features stream in: the fingerprints index is rewritten per chunk.
+FEATURE_CHUNK_TRACKS = 64
 # Part of every feature fingerprint: bump it when an extractor computes differently, so
 # that features cached by the old code are recomputed.
 FEATURES_VERSION = 2
@@ -143,7 +148,7 @@ def feature_fingerprint(
     return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
 
 
-def extract_features(  # noqa: PLR0917 - Kedro passes one positional input per dataset
+def extract_features(  # noqa: PLR0913, PLR0917 - Kedro passes one positional input per dataset
     raw_clips: dict[str, Callable[[], np.ndarray]],
     raw_clip_stats: dict[str, Callable[[], dict[str, Any]]],
     cached_fingerprints: dict[str, str],
@@ -151,12 +156,14 @@ def extract_features(  # noqa: PLR0917 - Kedro passes one positional input per d
     feature_set: dict[str, Any],
     sample_rate: int,
     recompute_features: bool,
-    n_jobs: int,
+    executor: dict[str, Any],
     **extractor_inputs: Any,
-) -> dict[str, dict[str, Any]]:
-    """Compute, in parallel, the features of each split track whose cached ones are stale.
+) -> Iterator[dict[str, dict[str, Any]]]:
+    """Compute the features of each split track whose cached ones are stale, chunk by chunk.
 
-    ``extractor_inputs`` are the feature set's catalog inputs (e.g. pretrained weights).
+    A generator: Kedro saves each chunk as it is yielded, so results are never all in memory.
+    Tracks run on ``executor`` (local worker processes or a Dask cluster); ``extractor_inputs``
+    are the feature set's catalog inputs (e.g. pretrained weights).
     """
     paths = dict(zip(track_splits["track_id"], track_splits["path"], strict=True))
     inputs = {name: str(value) for name, value in extractor_inputs.items()}
@@ -164,11 +171,11 @@ def extract_features(  # noqa: PLR0917 - Kedro passes one positional input per d
         track_id: feature_fingerprint(path, raw_clip_stats[path](), feature_set, inputs)
         for track_id, path in paths.items()
     }
-    stale = [
-        track_id
+    stale = {
+        track_id: raw_clips[paths[track_id]]
         for track_id, fingerprint in fingerprints.items()
         if recompute_features or cached_fingerprints.get(track_id) != fingerprint
-    ]
+    }
     logger.info(
         "'%s' features: %d to compute, %d reused (raw file and parameters unchanged; "
         "feature_engineering.recompute_features=true recomputes them).",
@@ -176,25 +183,38 @@ def extract_features(  # noqa: PLR0917 - Kedro passes one positional input per d
         len(stale),
         len(fingerprints) - len(stale),
     )
-    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-    computed = parallel(
-        joblib.delayed(_track_features)(
-            raw_clips[paths[track_id]], sample_rate, feature_set, inputs
+    featurise = functools.partial(
+        _track_features, sample_rate=sample_rate, feature_set=feature_set, inputs=inputs
+    )
+    failures = []
+    # Kedro's log lines go around the bar rather than through it; no bar off a terminal.
+    with logging_redirect_tqdm():
+        progress = iter(
+            tqdm(
+                map_tracks(featurise, stale, executor),
+                total=len(stale),
+                desc=f"{feature_set['extractor']} features",
+                unit="track",
+                delay=2,
+                disable=None,
+            )
         )
-        for track_id in stale
-    )
-    progress = tqdm(
-        computed,
-        total=len(stale),
-        desc=f"{feature_set['extractor']} features",
-        unit="track",
-        delay=2,
-        disable=None,  # no bar when the output is not a terminal (logs, CI)
-    )
-    return {
-        track_id: {"fingerprint": fingerprints[track_id], "features": features}
-        for track_id, features in zip(stale, progress, strict=True)
-    }
+        while chunk := list(itertools.islice(progress, FEATURE_CHUNK_TRACKS)):
+            for track_id, result in chunk:
+                if isinstance(result, TrackFailure):
+                    logger.warning("Features of track '%s' failed: %s", track_id, result.error)
+                    failures.append(track_id)
+            yield {
+                track_id: {"fingerprint": fingerprints[track_id], "features": result}
+                for track_id, result in chunk
+                if not isinstance(result, TrackFailure)
+            }
+    if failures:
+        raise InputError(
+            f"{len(failures)} track(s) could not be featurised ({', '.join(failures[:5])}"
+            f"{' ...' if len(failures) > 5 else ''}; see the warnings above): fix or remove their "
+            "files and run again; the other tracks' features are saved and will be reused."
+        )
 
 
 def _track_features(

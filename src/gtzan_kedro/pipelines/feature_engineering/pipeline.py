@@ -58,7 +58,7 @@ def create_extraction_template(inputs: dict[str, str]) -> Pipeline:
                     "feature_set": "params:feature_set",
                     "sample_rate": "params:sample_rate",
                     "recompute_features": "params:feature_engineering.recompute_features",
-                    "n_jobs": "params:feature_engineering.n_jobs",
+                    "executor": "params:feature_engineering.executor",
                     **inputs,
                 },
                 outputs="track_features",
@@ -119,7 +119,7 @@ def _feature_set_pipeline(feature_set: str) -> Pipeline:
         "params:feature_engineering.recompute_features": (
             "params:feature_engineering.recompute_features"
         ),
-        "params:feature_engineering.n_jobs": "params:feature_engineering.n_jobs",
+        "params:feature_engineering.executor": "params:feature_engineering.executor",
     }
     inputs = feature_set_inputs(feature_set)
     extraction = Pipeline(

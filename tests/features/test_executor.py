@@ -1,0 +1,133 @@
+"""Per-track work on local worker processes or a Dask cluster, one result per track."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from gtzan_kedro.errors import InputError
+from gtzan_kedro.features import executor as executor_module
+from gtzan_kedro.features.executor import TrackFailure, map_tracks
+
+
+def square_with_pid(value: int) -> tuple[int, int]:
+    """The square of ``value`` and the process that computed it."""
+    if value == 3:
+        raise ValueError("cannot featurise track three\nsecond line of detail")
+    return value * value, os.getpid()
+
+
+ITEMS = {f"track{value}": value for value in range(8)}
+
+
+def check_results(results: list) -> set[int]:
+    """Assert one outcome per track, the failure of track3, and return the worker pids."""
+    outcomes = dict(results)
+    assert len(results) == len(ITEMS) and set(outcomes) == set(ITEMS)
+    assert outcomes.pop("track3") == TrackFailure(
+        "track3", "ValueError: cannot featurise track three"
+    )
+    assert {track_id: square for track_id, (square, _) in outcomes.items()} == {
+        track_id: value * value for track_id, value in ITEMS.items() if value != 3
+    }
+    return {pid for _, pid in outcomes.values()}
+
+
+def test_local_workers_compute_every_track_and_report_the_failing_one(monkeypatch):
+    monkeypatch.setattr(executor_module, "WORKER_START_SECONDS", 0.0)  # workers always pay
+
+    pids = check_results(list(map_tracks(square_with_pid, ITEMS, {"kind": "local", "n_jobs": 2})))
+
+    assert pids - {os.getpid()}, "no track was computed on a worker process"
+    # The pool stays alive: a second call is served by the same worker processes.
+    again = check_results(list(map_tracks(square_with_pid, ITEMS, {"kind": "local", "n_jobs": 2})))
+    assert (again - {os.getpid()}) <= (pids - {os.getpid()})
+
+
+def test_too_little_work_runs_in_this_process(monkeypatch):
+    monkeypatch.setattr(executor_module, "WORKER_START_SECONDS", 3600.0)
+    monkeypatch.setattr(executor_module, "_STARTED_POOLS", set())  # no pool running yet
+
+    pids = check_results(list(map_tracks(square_with_pid, ITEMS, {"kind": "local", "n_jobs": 2})))
+
+    assert pids == {os.getpid()}
+
+
+def test_dask_cluster_computes_every_track_and_reports_the_failing_one():
+    import distributed  # noqa: PLC0415 - the only test that needs it
+
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        executor = {"kind": "dask", "address": cluster.scheduler_address}
+        try:
+            pids = check_results(list(map_tracks(square_with_pid, ITEMS, executor)))
+        finally:
+            executor_module.close_dask_clients()
+
+    assert os.getpid() not in pids
+
+
+@pytest.mark.parametrize(
+    ("executor", "message"),
+    [
+        ({"kind": "spark"}, "feature_engineering.executor.kind='spark'"),
+        ({"kind": "local", "n_jobs": 0}, "feature_engineering.executor.n_jobs=0"),
+        ({"kind": "local", "n_jobs": "all"}, "feature_engineering.executor.n_jobs='all'"),
+    ],
+)
+def test_bad_executor_parameters_are_named(executor, message):
+    with pytest.raises(InputError, match=message.replace(".", r"\.")):
+        list(map_tracks(square_with_pid, ITEMS, executor))
+
+
+PARENT = textwrap.dedent(
+    """
+    import os, sys, time
+    from gtzan_kedro.features import executor
+    executor.WORKER_START_SECONDS = 0.0
+
+    def slow_pid(value):
+        time.sleep(0.2)
+        return os.getpid()
+
+    if __name__ == "__main__":
+        for _, pid in executor.map_tracks(slow_pid, {str(i): i for i in range(1000)}, {"n_jobs": 2}):
+            if pid != os.getpid():
+                print(pid, flush=True)
+    """
+)
+
+
+def test_workers_exit_when_the_parent_is_killed(tmp_path: Path):
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    parent = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    workers: set[int] = set()
+    while len(workers) < 2:  # both workers have answered
+        workers.add(int(parent.stdout.readline()))
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in workers)
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting for its reaper does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
