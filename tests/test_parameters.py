@@ -35,8 +35,15 @@ def nested(dotted: str, value: Any) -> dict[str, Any]:
 def test_the_shipped_configuration_is_valid(parameters):
     checked = validate_parameters(parameters)
 
-    assert set(checked.modelling.architectures) <= set(ARCHITECTURES) | {"svm"}
-    assert set(checked.feature_engineering.feature_sets) == {"log_mel", "mfcc_stats"}
+    assert {block.builder for block in checked.modelling.architectures.values()} <= set(
+        ARCHITECTURES
+    )
+    assert set(checked.feature_engineering.feature_sets) == {
+        "log_mel",
+        "mfcc_stats",
+        "musicnn",
+        "musicnn_mel",
+    }
 
 
 SESSION_CASES = [

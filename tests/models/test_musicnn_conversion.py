@@ -107,19 +107,19 @@ def random_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_musicnn_feature_set_gives_one_row_per_three_second_patch(
     random_weights: Path, music_like_clip: np.ndarray
 ) -> None:
-    """10 s give 3 patches; the chosen layers are concatenated in the order asked for."""
+    """10 s give 3 patches and one flush with the end; layers are concatenated in order."""
     extractor = get_extractor("musicnn")
-    default = extractor(music_like_clip, 22050, weights_dir=str(random_weights))
-    assert default.shape == (3, 1506)
+    weights = str(musicnn.weights_file(random_weights, "MSD_musicnn"))
+    default = extractor(music_like_clip, 22050, weights=weights)
+    assert default.shape == (4, 1506)
     assert default.dtype == np.float32
-    tags_first = extractor(
-        music_like_clip, 22050, weights_dir=str(random_weights), layers=["taggram", "max_pool"]
-    )
-    assert tags_first.shape == (3, 50 + 753)
+    tags_first = extractor(music_like_clip, 22050, weights=weights, layers=["taggram", "max_pool"])
+    assert tags_first.shape == (4, 50 + 753)
     np.testing.assert_allclose(tags_first[:, 50:], default[:, :753], atol=1e-6)
     assert ((tags_first[:, :50] > 0) & (tags_first[:, :50] < 1)).all()
-    short = extractor(music_like_clip[: 22050 * 2], 22050, weights_dir=str(random_weights))
-    assert short.shape == (0, 1506)
+    # A clip shorter than a patch is repeated to fill one, like every feature set's windows.
+    short = extractor(music_like_clip[: 22050 * 2], 22050, weights=weights)
+    assert short.shape == (1, 1506)
 
 
 def test_musicnn_mel_is_musicnn_input_at_any_sample_rate(music_like_clip: np.ndarray) -> None:
@@ -139,10 +139,13 @@ def test_musicnn_mel_is_musicnn_input_at_any_sample_rate(music_like_clip: np.nda
 def test_unknown_model_or_layer_is_one_clear_error(random_weights: Path, music_like_clip) -> None:
     """The parameter and the known values are named."""
     with pytest.raises(InputError, match="Unknown musicnn model 'MSD_vgg'"):
-        get_extractor("musicnn")(music_like_clip, 22050, model="MSD_vgg")
+        musicnn.weights_file(random_weights, "MSD_vgg")
     with pytest.raises(InputError, match="layers \\['pool5'\\]"):
         get_extractor("musicnn")(
-            music_like_clip, 22050, weights_dir=str(random_weights), layers=["pool5"]
+            music_like_clip,
+            22050,
+            weights=str(musicnn.weights_file(random_weights, "MSD_musicnn")),
+            layers=["pool5"],
         )
 
 

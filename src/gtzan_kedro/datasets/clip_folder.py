@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
 from kedro.io import DatasetError
 from kedro_datasets.partitions import PartitionedDataset
 from tqdm.auto import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from gtzan_kedro.datasets._fs import write_atomically
 
@@ -143,10 +144,12 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _progress(items: list[str]) -> Any:
+def _progress(items: list[str]) -> Iterator[str]:
     """Wrap a loop over clips in a progress bar shown only in a terminal after 2 s."""
-    # disable=None: no bar when the output is not a terminal (logs, CI).
-    return tqdm(items, desc="Writing clips", unit="clip", delay=2, disable=None)
+    # Log lines go around the bar rather than through it; disable=None: no bar when the
+    # output is not a terminal (logs, CI).
+    with logging_redirect_tqdm():
+        yield from tqdm(items, desc="Writing clips", unit="clip", delay=2, disable=None)
 
 
 def _log_changes(folder: str, total: int, changes: dict[str, list[str]]) -> None:

@@ -41,13 +41,13 @@ class GenreClassifier:
     feature_set: str
     extractor: str
     feature_params: dict[str, Any]
-    # Extractor arguments that are files (pretrained weights): copied into the artefact.
-    feature_inputs: dict[str, str]
     window: dict[str, int] | None
     normalisation: dict[str, Any]
     sample_rate: int
     class_names: list[str]
     model: Any = field(repr=False)
+    # Extractor arguments that are files (pretrained weights): copied into the artefact.
+    feature_inputs: dict[str, str] = field(default_factory=dict)
 
     def features(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
         """The feature set's ``(rows, dims)`` features of one clip."""

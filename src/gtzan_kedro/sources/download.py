@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pooch
 import requests
 from tqdm.auto import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 from urllib3.exceptions import NewConnectionError
 
 from gtzan_kedro.errors import InputError
@@ -189,6 +190,7 @@ def _download_rest(url: str, part: Path, timeout_s: float) -> None:
         length = int(response.headers.get("Content-Length", 0)) or None
         with (
             part.open("ab" if offset else "wb") as stream,
+            logging_redirect_tqdm(),  # log lines go around the bar, not through it
             tqdm(
                 total=offset + length if length else None,
                 initial=offset,

@@ -104,7 +104,7 @@ def test_out_of_fold_predictions_cover_every_track_once_and_are_scored_per_fold(
     ]
 
     combined = combine_folds(*folds)
-    scores = evaluate(combined, seed=0)
+    scores = evaluate(combined, {"resamples": 1000, "confidence": 0.95}, seed=0)
 
     assert sorted(combined["track_id"]) == ["a", "b", "c", "d"]
     assert list(combined["fold"]) == [1, 1, 2, 2]

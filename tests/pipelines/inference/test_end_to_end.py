@@ -325,3 +325,54 @@ def test_a_broken_payload_gets_a_4xx_and_the_server_keeps_answering(server: str,
     assert garbage_status == 400
     assert "valid JSON" in garbage["message"]
     assert status == 200 and answer["predictions"][0]["status"] == "ok"
+
+
+@pytest.mark.slow
+def test_predict_works_from_any_folder_of_the_project(project: Path, clips: Path):
+    folder = project / "notebooks" / "scratch"
+    folder.mkdir(parents=True, exist_ok=True)
+    clip = next(clips.glob("*.wav"))
+    (folder / clip.name).write_bytes(clip.read_bytes())
+
+    result = run_command("gtzan-kedro", "predict", clip.name, "--top", "1", cwd=folder)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert clip.name in result.stdout
+    assert not (folder / "data").exists()  # nothing written relative to the folder
+
+
+@pytest.mark.slow
+def test_predict_never_overwrites_an_input_nor_a_file_that_is_not_a_table(
+    project: Path, clips: Path, tmp_path: Path
+):
+    clip = tmp_path / "song.wav"
+    clip.write_bytes(next(clips.glob("*.wav")).read_bytes())
+    original = clip.read_bytes()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my own notes\n")
+
+    over_input = run_command("gtzan-kedro", "predict", str(clip), "-o", str(clip), cwd=project)
+    over_notes = run_command("gtzan-kedro", "predict", str(clip), "-o", str(notes), cwd=project)
+    forced = run_command(
+        "gtzan-kedro", "predict", str(clip), "-o", str(notes), "--force", cwd=project
+    )
+
+    assert over_input.returncode != 0
+    assert "is one of the files to classify" in over_input.stderr
+    assert clip.read_bytes() == original
+    assert over_notes.returncode != 0
+    assert "not a predictions table" in over_notes.stderr and "--force" in over_notes.stderr
+    assert forced.returncode == 0, forced.stderr[-2000:]
+    assert notes.read_text().startswith("file,status,model")
+
+
+@pytest.mark.slow
+def test_predict_before_any_training_says_so_and_creates_no_store(tmp_path: Path, clips: Path):
+    fresh = copy_project(PROJECT_ROOT, tmp_path)
+
+    result = run_command("gtzan-kedro", "predict", str(next(clips.glob("*.wav"))), cwd=fresh)
+
+    assert result.returncode != 0
+    assert "Error: There is no trained model yet" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (fresh / "mlflow.db").exists()

@@ -108,7 +108,7 @@ def test_normalise_uses_the_training_statistics():
 def test_silence_and_too_short_clips_are_refused_with_the_reason():
     with pytest.raises(InputError, match=r"Silent: .* below inference.silence_db \(-60.0 dBFS\)"):
         check_clip(np.zeros(SAMPLE_RATE, np.float32), SAMPLE_RATE, LIMITS)
-    with pytest.raises(InputError, match=r"Too short: 0.05 s, and at least 0.1 s"):
+    with pytest.raises(InputError, match=r"Too short: 0.05 s long, and at least 0.1 s"):
         check_clip(tone(440.0, seconds=0.05), SAMPLE_RATE, LIMITS)
     assert check_clip(tone(440.0, seconds=2.0), SAMPLE_RATE, LIMITS) == pytest.approx(2.0)
 
@@ -159,7 +159,7 @@ def test_the_inference_node_passes_its_limits_and_top_k():
     )
 
     assert "genre_2" not in table
-    assert table.loc[0, "error"].startswith("Too short: 0.30 s, and at least 0.5 s")
+    assert table.loc[0, "error"].startswith("Too short: 0.30 s long, and at least 0.5 s")
 
 
 def test_the_printed_table_gives_genres_windows_and_errors():

@@ -115,6 +115,7 @@ def test_unchanged_archive_is_not_extracted_again(tmp_path: Path, caplog):
     archive = write_tar(tmp_path / "genres.tar.gz", gtzan_files("au", prefix="genres/"))
     raw = tmp_path / "01_raw"
     save_raw(acquire_clips(local(archive), seed=1), raw)
+    caplog.clear()  # only the second run's log counts
 
     with caplog.at_level(logging.INFO):
         save_raw(acquire_clips(local(archive), seed=1), raw)

@@ -166,11 +166,7 @@ def test_clips_prediction_would_refuse_are_listed_and_left_out_of_training(
     assert all(f"blues.000{n}.wav" in caplog.text for n in (10, 11, 12))
     split = split_tracks(
         table.reset_index(),
-        {
-            "split": {"validation_size": 0.25, "test_size": 0.25},
-            "sequences": {"frames": 8},
-            "log_mel": {"sample_rate": 22050, "hop_length": 256},
-        },
+        {"split": {"strategy": "stratified", "validation_size": 0.25, "test_size": 0.25}},
         seed=1,
     )
     assert not {"blues.00010", "blues.00011", "blues.00012"} & set(split["track_id"])

@@ -32,7 +32,10 @@ def examples_for(builder: str, split: dict[str, np.ndarray]) -> np.ndarray:
     return split["examples"]
 
 
-@pytest.mark.parametrize("builder", sorted(ARCHITECTURES))
+# The musicnn builders need pretrained weights: tests/models/test_musicnn_architectures.py.
+@pytest.mark.parametrize(
+    "builder", sorted(name for name in ARCHITECTURES if not name.startswith("musicnn"))
+)
 def test_architecture_trains_predicts_and_reloads(
     builder: str, tiny_splits, parameters, project_config, tmp_path: Path
 ):
