@@ -13,6 +13,7 @@ import mlflow
 import numpy as np
 import pytest
 import soundfile as sf
+import yaml
 
 # Kedro telemetry would try the network: tests never send anything.
 os.environ["KEDRO_DISABLE_TELEMETRY"] = "true"
@@ -77,8 +78,19 @@ def raw_folder(tmp_path: Path, write_clip: Callable[..., Path]) -> Path:
     return root
 
 
-def copy_project(source: Path, destination: Path) -> Path:
-    """Copy the project's configuration into ``destination/project`` with empty data layers."""
+# Architectures on pretrained musicnn embeddings: a tiny run spends most of its time computing
+# them, so project copies leave them out unless a test asks for them by name.
+PRETRAINED_ARCHITECTURES = ("musicnn_probe", "musicnn_mlp")
+
+
+def copy_project(
+    source: Path, destination: Path, architectures: tuple[str, ...] | None = None
+) -> Path:
+    """Copy the project's configuration into ``destination/project`` with empty data layers.
+
+    ``architectures`` keeps only those blocks of ``modelling.architectures`` (default: all
+    but the pretrained ones).
+    """
     project = destination / "project"
     project.mkdir()
     shutil.copytree(source / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
@@ -92,12 +104,26 @@ def copy_project(source: Path, destination: Path) -> Path:
             "sqlite:///${project_root:}/mlflow.db", f"sqlite:///{project}/mlflow.db"
         )
     )
+    modelling = project / "conf" / "base" / "parameters_modelling.yml"
+    parameters = yaml.safe_load(modelling.read_text())
+    blocks = parameters["modelling"]["architectures"]
+    keep = architectures or [name for name in blocks if name not in PRETRAINED_ARCHITECTURES]
+    parameters["modelling"]["architectures"] = {name: blocks[name] for name in keep}
+    modelling.write_text(yaml.safe_dump(parameters, sort_keys=False))
     # The package itself is installed; Kedro only checks that the source folder exists.
     (project / "src").mkdir()
     for layer in (source / "data").iterdir():
         if layer.is_dir():
             (project / "data" / layer.name).mkdir(parents=True)
     return project
+
+
+def architectures_of(project: Path) -> list[str]:
+    """The architecture blocks of a project's ``conf/base/parameters_modelling.yml``."""
+    parameters = yaml.safe_load(
+        (project / "conf" / "base" / "parameters_modelling.yml").read_text()
+    )
+    return list(parameters["modelling"]["architectures"])
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def test_local_copy_lands_in_the_gtzan_folder_with_the_fault_reported(project):
 @pytest.mark.slow
 def test_second_run_reuses_every_log_mel(project):
     project, archive = project
-    features = project / "data" / "04_feature" / "log_mel_spectrograms"
+    features = project / "data" / "04_feature" / "log_mel"
     before = {path.name: path.stat().st_mtime_ns for path in features.iterdir()}
 
     run(project, archive)

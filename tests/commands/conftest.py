@@ -44,7 +44,7 @@ TINY_FEATURES = ",".join(
         "feature_engineering.split.test_size=0.25",
         "feature_engineering.feature_sets.log_mel.window.frames=32",
         "feature_engineering.feature_sets.log_mel.window.hop=16",
-        "feature_engineering.n_jobs=1",
+        "feature_engineering.executor.n_jobs=1",
     ]
 )
 TINY_TRAINING = "modelling.training.epochs=2,modelling.training.batch_size=16"

@@ -46,10 +46,14 @@ def train_and_predict(name: str, shape: tuple[int, ...], training: dict, **param
     return model, adapter, history, adapter.predict_proba(model, train[0], N_CLASSES), train
 
 
-@pytest.mark.parametrize("name", ["musicnn_probe", "mlp"])
-def test_embedding_heads_learn_separable_embeddings(name: str) -> None:
+# As conf/base/parameters_modelling.yml configures them on the musicnn embeddings.
+@pytest.mark.parametrize(
+    ("name", "params"), [("musicnn_probe", {}), ("mlp", {"units": [256], "dropout": 0.5})]
+)
+def test_embedding_heads_learn_separable_embeddings(name: str, params: dict) -> None:
     """The probe and the MLP fit (dims,) embeddings and give probabilities per example."""
-    _, _, _, probabilities, (_, labels) = train_and_predict(name, (64,), {**TRAINING, "epochs": 20})
+    training = {**TRAINING, "epochs": 20}
+    _, _, _, probabilities, (_, labels) = train_and_predict(name, (64,), training, **params)
     assert probabilities.shape == (len(labels), N_CLASSES)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     assert (probabilities.argmax(axis=1) == labels).mean() >= 0.9

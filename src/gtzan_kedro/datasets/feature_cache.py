@@ -31,9 +31,9 @@ class FeatureCacheDataset(PartitionedDataset):
 
     Example catalog entry::
 
-        log_mel_spectrograms:
+        "{feature_set}.track_features":
           type: gtzan_kedro.datasets.FeatureCacheDataset
-          path: data/04_feature/log_mel_spectrograms
+          path: data/04_feature/{feature_set}
           filename_suffix: .npy
           dataset:
             type: gtzan_kedro.datasets.NumpyArrayDataset

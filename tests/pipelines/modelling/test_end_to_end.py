@@ -106,9 +106,11 @@ def test_reporting_compares_the_evaluated_architectures_and_registers_the_best(
     assert comparison["track_accuracy"].is_monotonic_decreasing
     assert {
         "architecture_comparison.csv",
-        "architecture_comparison.md",
         "architecture_comparison.png",
     } <= artifacts(client, reporting.info.run_id)
+    # The run's description in `mlflow ui` is the comparison table.
+    description = reporting.data.tags["mlflow.note.content"]
+    assert all(f"| {name} " in description for name in ARCHITECTURES)
     champion = client.get_model_version_by_alias("genre_classifier", "champion")
     assert champion.tags["architecture"] == comparison["architecture"].iloc[0]
     assert champion.tags["feature_set"] in {"log_mel", "mfcc_stats"}
