@@ -79,7 +79,8 @@ def test_mlflow_ui_serves_runs_metrics_parameters_and_confusion_matrices(
         params = {param["key"]: param["value"] for param in modelling["data"]["params"]}
         for architecture in ARCHITECTURES:
             assert f"{architecture}.track_accuracy" in metrics
-            assert params[f"{architecture}.architecture"] == architecture
+            # The block's key names the namespace; its builder is logged beside it.
+            assert params[f"modelling.architectures.{architecture}.builder"] == architecture
             listed = json.loads(
                 get(base, "/api/2.0/mlflow/artifacts/list", run_id=run_id, path=architecture)
             )
@@ -118,7 +119,7 @@ def test_mlflow_ui_opens_the_experiment_on_its_runs_and_shows_the_architectures_
 
         page.goto(f"{base}/#/experiments/{experiment_id}{RUNS_VIEW}")
         page.wait_for_url(re.compile(rf"#/experiments/{experiment_id}/runs\b"), timeout=90_000)
-        modelling = page.get_by_text("modelling[mlp,svm]", exact=True)
+        modelling = page.get_by_text("modelling[mlp,svm] stratified", exact=True)
         modelling.wait_for(timeout=90_000)  # the runs table, not the GenAI overview
         assert page.get_by_text("ingestion+feature_engineering", exact=True).is_visible()
         page.screenshot(path=ARTIFACTS / "mlflow-ui-runs.png")

@@ -76,7 +76,7 @@ def test_model_comparison_notebook_runs(tiny_run: TinyRun):
         if cell.cell_type == "code"
         for output in cell.outputs
     )
-    assert "Run 'modelling[mlp,svm]'" in printed
+    assert "Run 'modelling[mlp,svm] stratified'" in printed
     assert ": mlp, svm" in printed
     # Training curves and confusion matrices.
     assert images(executed) == 2
