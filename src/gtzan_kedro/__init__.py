@@ -1,3 +1,16 @@
 """gtzan-kedro: music-genre classification on GTZAN as Kedro pipelines."""
 
+import warnings
+
 __version__ = "0.1.0"
+
+# Set here, where every entry point (kedro, gtzan-kedro, a model server) passes first.
+# Deprecation notices raised inside Kedro, kedro-mlflow and MLflow at every start-up: nothing
+# a user of this project can act on, and each fills a screen of the run's log.
+warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated")
+# MLflow asks pyfunc models (ours, kedro-mlflow's) for type hints it can turn into a schema;
+# requests are checked against the models' explicit signatures instead.
+warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method")
+# Architectures read their feature set's namespaced datasets (`log_mel.train_examples`) by
+# name, which Kedro warns about although it is what namespaces are for.
+warnings.filterwarnings("ignore", message=r"One or more dataset names contain '\.'")

@@ -1,7 +1,5 @@
 """Project settings: see https://docs.kedro.org/en/stable/configure/configuration_basics/."""
 
-import warnings
-
 from kedro.config import OmegaConfigLoader
 
 from gtzan_kedro.hooks import MlflowRunHook, ParameterValidationHook
@@ -16,15 +14,6 @@ HOOKS = (ParameterValidationHook(), MlflowRunHook(), OutputLogHook())
 
 # In `kedro viz`'s server process: no update check against PyPI (see viz_offline.py).
 keep_kedro_viz_offline()
-
-# Deprecation notices raised inside Kedro, kedro-mlflow and MLflow at every start-up: nothing
-# a user of this project can act on, and each fills a screen of the run's log.
-warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated")
-# kedro-mlflow's own pyfunc model class has no type hints MLflow could turn into a schema.
-warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method")
-# Architectures read their feature set's namespaced datasets (`log_mel.train_examples`) by
-# name, which Kedro warns about although it is what namespaces are for.
-warnings.filterwarnings("ignore", message=r"One or more dataset names contain '\.'")
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -35,11 +34,6 @@ TOP_K = 3
 REQUEST_SIGNATURE = ModelSignature(
     inputs=Schema([ColSpec("string", "audio"), ColSpec("string", "name", required=False)])
 )
-
-
-# MLflow asks for type hints it can turn into a schema; requests are checked against the
-# explicit signature above instead.
-warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method")
 
 
 class GenreClassifierModel(mlflow.pyfunc.PythonModel):
