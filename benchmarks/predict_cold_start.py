@@ -68,12 +68,15 @@ def timed_predict(project: Path, clip: Path, model: str) -> tuple[float, float, 
         stderr=subprocess.PIPE,
         text=True,
     )
-    first_line = process.stdout.readline()
+    # Kedro's start-up log also goes to standard output: the table begins with "Model:".
+    before = []
+    while (line := process.stdout.readline()) and not line.startswith("Model:"):
+        before.append(line)
     answered = time.perf_counter() - started
     rest, errors = process.communicate()
     exited = time.perf_counter() - started
-    if process.returncode or not first_line:
-        raise SystemExit(f"predict --model {model} failed:\n{first_line}{rest}{errors}")
+    if process.returncode or not line:
+        raise SystemExit(f"predict --model {model} failed:\n{''.join(before)}{rest}{errors}")
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", errors).group(1))
     return answered, exited, rss_kb / 1024
 
