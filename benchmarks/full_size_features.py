@@ -224,11 +224,14 @@ def prepare_project(  # noqa: PLR0913, PLR0917
     unique = unique or workdir / "unique"
     wanted = [(genre, index) for genre in GENRES for index in range(unique_per_genre)]
     missing = [(g, i) for g, i in wanted if not (unique / f"{g}.{i:05d}.wav").exists()]
-    joblib.Parallel(n_jobs=-1)(
-        joblib.delayed(_write_clip)(unique / f"{g}.{i:05d}.wav", g, i, seconds, seed)
-        for g, i in missing
-    )
-    get_reusable_executor().shutdown(wait=True)  # its workers would idle through the runs
+    if missing:
+        # Before any map_tracks call in this process: joblib fails on loky's reusable pool
+        # once map_tracks has made it ('_ReusablePoolExecutor' has no '_temp_folder_manager').
+        joblib.Parallel(n_jobs=-1)(
+            joblib.delayed(_write_clip)(unique / f"{g}.{i:05d}.wav", g, i, seconds, seed)
+            for g, i in missing
+        )
+        get_reusable_executor().shutdown(wait=True)  # its workers would idle through the runs
     paths = []
     for genre in GENRES:
         for index in range(clips_per_genre):
