@@ -3,7 +3,7 @@
 In a temporary project copy keeping only the architectures timed (``svm``, scikit-learn, and
 ``mlp``, Keras, by default), a tiny training run (6 clips per genre of 4 s, one epoch) logs
 their models; then, from the copy, ``gtzan-kedro predict clip.wav --model <name>`` runs
-``--repeats`` times per model, each a new process, timed from its start to the first line of
+``--repeats`` times per model (the models alternating), each a new process, timed from its start to the first line of
 the table on its standard output and to its exit (median and range), with its peak RSS
 (``/usr/bin/time -v``). One more run per model, through a wrapper that reports at exit
 whether ``tensorflow`` and ``keras`` are in ``sys.modules``, says which models pulled
@@ -109,11 +109,15 @@ def main() -> None:
     samples = synthesise_clip("rock", 999, seconds=30.0, sample_rate=SAMPLE_RATE, seed=7)
     AudioDataset(filepath=str(clip), sample_rate=SAMPLE_RATE).save(samples)
 
-    rows = {}
-    for model in args.models:
-        runs = [timed_predict(project, clip, model) for _ in range(args.repeats)]
-        rows[model] = (runs, imported_modules(project, clip, model))
-        print(f"  {model}: {[round(run[0], 1) for run in runs]} s to the table", flush=True)
+    # Models alternate run by run: the shared machine's load changes by the minute.
+    timings: dict[str, list] = {model: [] for model in args.models}
+    for _ in range(args.repeats):
+        for model in args.models:
+            timings[model].append(timed_predict(project, clip, model))
+            print(f"  {model}: {timings[model][-1][0]:.1f} s to the table", flush=True)
+    rows = {
+        model: (runs, imported_modules(project, clip, model)) for model, runs in timings.items()
+    }
 
     print(
         f"\n`gtzan-kedro predict <one 30-s clip> --model <name>`, {args.repeats} runs each, "
