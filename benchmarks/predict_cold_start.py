@@ -3,9 +3,9 @@
 In a temporary project copy keeping only the architectures timed (``svm``, scikit-learn, and
 ``mlp``, Keras, by default), a tiny training run (6 clips per genre of 4 s, one epoch) logs
 their models; then, from the copy, ``gtzan-kedro predict clip.wav --model <name>`` runs
-``--repeats`` times per model (the models alternating), each a new process, timed from its start to the first line of
-the table on its standard output and to its exit (median and range), with its peak RSS
-(``/usr/bin/time -v``). One more run per model, through a wrapper that reports at exit
+``--repeats`` times per model (the models alternating), each a new process, timed from its
+start to the table's first line (``Model: ...``) on its standard output and to its exit
+(median and range), with its peak RSS (``/usr/bin/time -v``). One more run per model, through a wrapper that reports at exit
 whether ``tensorflow`` and ``keras`` are in ``sys.modules``, says which models pulled
 TensorFlow in. The first run of each model also pays for a cold page cache; the median hardly.
 
