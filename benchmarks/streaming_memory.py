@@ -7,12 +7,13 @@ genre, the others hard links under their own names, see ``full_size_features.py`
 
 1. ``kedro run --pipeline ingestion``;
 2. ``kedro run --pipeline feature_engineering`` with an empty feature cache: split, log-mels,
-   normalisation, sequences;
-3. ``kedro run --pipeline feature_engineering --nodes extract_log_mels`` with an empty cache:
-   the featurisation alone.
+   normalisation, windows (the copy keeps one architecture, ``cnn``, so ``log_mel`` is the only
+   feature set computed);
+3. ``kedro run --pipeline feature_engineering --nodes log_mel.extract_features`` with an empty
+   cache: the featurisation alone.
 
-Peak memory is the largest sum of PSS over the run's process and its children (workers),
-sampled every 0.1 s. Run from the project root (about 15 minutes on 2 cores)::
+Peak memory is the largest sum of PSS (psutil) over the run's process and its children
+(workers), sampled every 0.1 s. Run from the project root (about 15 minutes on 2 cores)::
 
     .venv/bin/python benchmarks/streaming_memory.py
 """
@@ -25,12 +26,21 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from full_size_features import FEATURES, kedro_run, node_seconds, prepare_project, run_params
+from full_size_features import (
+    FEATURES,
+    NODE,
+    kedro_run,
+    keep_architectures,
+    node_seconds,
+    prepare_project,
+    run_params,
+)
 
 
 def measure(workdir: Path, clips: int, unique_per_genre: int, seconds: float) -> dict:
     """Run the three phases on ``clips`` clips; return their times and peaks."""
     project, _ = prepare_project(workdir, clips // 10, unique_per_genre, seconds, seed=42)
+    keep_architectures(project, ["cnn"])
     params = run_params(clips // 10, seconds)
     result = {}
     result["ingestion"] = kedro_run(project, [*params, "--pipeline", "ingestion"], "ingestion")
@@ -39,7 +49,7 @@ def measure(workdir: Path, clips: int, unique_per_genre: int, seconds: float) ->
     result["feature_engineering"] = kedro_run(project, [*params, *fe], "features")
     result["log-mel node in it"] = (node_seconds(project / "logs" / "features.log"), None)
     shutil.rmtree(project / FEATURES, ignore_errors=True)
-    node = [*fe, "--nodes", "extract_log_mels"]
+    node = [*fe, "--nodes", NODE]
     result["log-mel node alone"] = kedro_run(project, [*params, *node], "extract")
     return result
 
