@@ -83,6 +83,9 @@ _ONE_THREAD_ENV = dict.fromkeys(
         "VECLIB_MAXIMUM_THREADS",
         "NUMEXPR_NUM_THREADS",
         "NUMBA_NUM_THREADS",
+        # TensorFlow's own pools (musicnn embeddings), read when TensorFlow first starts.
+        "TF_NUM_INTRAOP_THREADS",
+        "TF_NUM_INTEROP_THREADS",
     ),
     "1",
 )
