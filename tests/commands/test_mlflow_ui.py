@@ -121,7 +121,10 @@ def test_mlflow_ui_opens_the_experiment_on_its_runs_and_shows_the_architectures_
         page.wait_for_url(re.compile(rf"#/experiments/{experiment_id}/runs\b"), timeout=90_000)
         modelling = page.get_by_text("modelling[mlp,svm] stratified", exact=True)
         modelling.wait_for(timeout=90_000)  # the runs table, not the GenAI overview
-        assert page.get_by_text("ingestion+feature_engineering stratified", exact=True).is_visible()
+        # Every run is a row of the table (rows render one after another).
+        page.get_by_text("ingestion+feature_engineering stratified", exact=True).wait_for(
+            timeout=90_000
+        )
         page.screenshot(path=ARTIFACTS / "mlflow-ui-runs.png")
 
         modelling.click()  # the run's page lists its metrics
