@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from gtzan_kedro.features.musicnn import musicnn as musicnn_features
+from gtzan_kedro.features.windows import sliding_windows
 from gtzan_kedro.models import musicnn
 from gtzan_kedro.sources.generator import GENRES, synthesise_clip
 
@@ -69,7 +70,9 @@ def main() -> None:
     cpu_started = time.process_time()
     for clip in clips[1:]:
         started = time.perf_counter()
-        patches = musicnn.patches(musicnn.mel_frames(clip, SAMPLE_RATE))
+        patches = sliding_windows(
+            musicnn.mel_frames(clip, SAMPLE_RATE), musicnn.PATCH_FRAMES, musicnn.PATCH_FRAMES
+        )
         middle = time.perf_counter()
         embeddings = musicnn.embed(patches, weights, ("max_pool", "mean_pool"))
         preprocessing += middle - started

@@ -27,9 +27,7 @@ from pydantic import (
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import FEATURE_SETS
-from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
-
-Fraction = Annotated[float, Field(ge=0, lt=1)]
+from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES, Fraction
 
 
 class _Block(BaseModel):

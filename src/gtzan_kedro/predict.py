@@ -24,6 +24,7 @@ from kedro.utils import find_kedro_project
 
 from gtzan_kedro.errors import InputError, input_error_in
 from gtzan_kedro.genres import GENRES
+from gtzan_kedro.models.store import is_model_folder, tracking_store_exists
 
 # Only warnings and errors reach the terminal unless --verbose: the table is the answer.
 QUIET_LOGGING = {
@@ -84,7 +85,7 @@ def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
             f"No Kedro project at or above {invoked_from}: run the command inside the "
             "gtzan-kedro project, whose MLflow store holds the trained models."
         )
-    if not (model and (Path(model) / "MLmodel").is_file()) and not _store_exists(project_path, env):
+    if not is_model_folder(model) and not _store_exists(project_path, env):
         raise click.ClickException(
             "There is no trained model yet: train one with `make run` (`kedro run`)."
         )
@@ -114,10 +115,7 @@ def _store_exists(project_path: Path, env: str | None) -> bool:
         # kedro-mlflow adds this pattern only once a session starts.
         **settings.CONFIG_LOADER_ARGS | {"config_patterns": {"mlflow": ["mlflow*", "mlflow*/**"]}},
     )
-    tracking_uri = loader["mlflow"]["server"]["mlflow_tracking_uri"]
-    if not tracking_uri.startswith("sqlite:///"):
-        return True
-    return (project_path / tracking_uri.removeprefix("sqlite:///")).exists()
+    return tracking_store_exists(loader["mlflow"]["server"]["mlflow_tracking_uri"], project_path)
 
 
 def _output_path(output: str, inputs: list[str], force: bool) -> str:

@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2
 
+from gtzan_kedro.features.windows import sliding_windows
 from gtzan_kedro.models import musicnn
 from gtzan_kedro.models.pretrained import read_member
 
@@ -51,8 +52,11 @@ def test_port_matches_the_original_graph(
     model: str, cached_musicnn_wheel: Path, music_like_clip: np.ndarray, tmp_path: Path
 ) -> None:
     """Tag probabilities and every embedding layer agree with the original within 1e-4."""
-    patches = musicnn.patches(musicnn.mel_frames(music_like_clip, 22050))
-    assert patches.shape == (3, 187, 96)
+    patches = sliding_windows(
+        musicnn.mel_frames(music_like_clip, 22050), musicnn.PATCH_FRAMES, musicnn.PATCH_FRAMES
+    )
+    # The feature set's windows: three patches and one flush with the end of the 10-s clip.
+    assert patches.shape == (4, 187, 96)
     weights = musicnn.ensure_musicnn_weights(
         model, tmp_path / "weights", wheel_cache=cached_musicnn_wheel.parent
     )

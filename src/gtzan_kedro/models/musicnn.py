@@ -106,17 +106,6 @@ def mel_frames(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
     return np.log10(np.float32(10000) * mel + np.float32(1)).astype(np.float32)
 
 
-def patches(frames: np.ndarray) -> np.ndarray:
-    """Consecutive ``(n, 187, 96)`` patches, as musicnn's extractor cuts them (no overlap).
-
-    The last incomplete patch is dropped; a clip shorter than one patch gives none.
-    """
-    count = len(frames) // PATCH_FRAMES
-    return np.ascontiguousarray(
-        frames[: count * PATCH_FRAMES].reshape(count, PATCH_FRAMES, frames.shape[1])
-    )
-
-
 # ---------------------------------------------------------------- the network
 
 

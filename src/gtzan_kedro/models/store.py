@@ -33,7 +33,7 @@ def resolve_model_uri(model: str, experiment: str) -> str:
         return f"models:/{REGISTERED_MODEL}@{CHAMPION_ALIAS}"
     if urlparse(model).scheme in {"models", "runs"}:
         return model
-    if (Path(model) / "MLmodel").is_file():
+    if is_model_folder(model):
         return str(Path(model).resolve())
     found = mlflow.get_experiment_by_name(experiment)
     uri = latest_logged_model_uri(model, found.experiment_id) if found else None
@@ -47,7 +47,7 @@ def resolve_model_uri(model: str, experiment: str) -> str:
 
 def load_classifier(model: str, experiment: str) -> GenreClassifier:
     """Load the :class:`GenreClassifier` inside the MLflow model that ``model`` names."""
-    if not (Path(model) / "MLmodel").is_file() and not _store_exists():
+    if not is_model_folder(model) and not tracking_store_exists(mlflow.get_tracking_uri()):
         raise InputError("There is no trained model yet: train one with `make run` (`kedro run`).")
     uri = resolve_model_uri(model, experiment)
     try:
@@ -56,9 +56,16 @@ def load_classifier(model: str, experiment: str) -> GenreClassifier:
         raise InputError(f"Cannot load model '{model}' ({uri}): {error.message}") from None
 
 
-def _store_exists() -> bool:
-    """Whether the tracking store exists, without creating an empty SQLite file."""
-    tracking_uri = mlflow.get_tracking_uri()
+def is_model_folder(model: str | None) -> bool:
+    """Whether ``model`` names a local MLflow model folder."""
+    return bool(model) and (Path(model) / "MLmodel").is_file()
+
+
+def tracking_store_exists(tracking_uri: str, root: Path | None = None) -> bool:
+    """Whether a SQLite tracking store exists (asked without creating an empty one).
+
+    A relative SQLite path is taken from ``root`` (default: the working directory).
+    """
     if urlparse(tracking_uri).scheme != "sqlite":
         return True
-    return Path(tracking_uri.removeprefix("sqlite:///")).exists()
+    return ((root or Path.cwd()) / tracking_uri.removeprefix("sqlite:///")).exists()

@@ -14,12 +14,11 @@ from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import StandardScaler
 
 from gtzan_kedro.models import musicnn
-from gtzan_kedro.pipelines.modelling.architectures import architecture
+from gtzan_kedro.pipelines.modelling.architectures import Fraction, architecture
 
 if TYPE_CHECKING:
     import keras
 
-Fraction = Annotated[float, Field(ge=0, lt=1)]
 MusicnnModel = Literal["MSD_musicnn", "MTT_musicnn"]
 
 
