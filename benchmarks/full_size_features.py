@@ -55,7 +55,7 @@ import joblib
 import numpy as np
 import psutil
 import yaml
-from joblib.externals.loky import get_reusable_executor
+from loky import get_reusable_executor
 from threadpoolctl import threadpool_limits
 
 from gtzan_kedro.datasets import AudioDataset, NumpyArrayDataset
@@ -225,13 +225,10 @@ def prepare_project(  # noqa: PLR0913, PLR0917
     wanted = [(genre, index) for genre in GENRES for index in range(unique_per_genre)]
     missing = [(g, i) for g, i in wanted if not (unique / f"{g}.{i:05d}.wav").exists()]
     if missing:
-        # Before any map_tracks call in this process: joblib fails on loky's reusable pool
-        # once map_tracks has made it ('_ReusablePoolExecutor' has no '_temp_folder_manager').
         joblib.Parallel(n_jobs=-1)(
             joblib.delayed(_write_clip)(unique / f"{g}.{i:05d}.wav", g, i, seconds, seed)
             for g, i in missing
         )
-        get_reusable_executor().shutdown(wait=True)  # its workers would idle through the runs
     paths = []
     for genre in GENRES:
         for index in range(clips_per_genre):
@@ -372,13 +369,12 @@ def _import_featuriser() -> int:
 def worker_start_seconds() -> float:
     """Seconds to start one worker per core and import the featuriser in each."""
     started = time.perf_counter()
-    with joblib.parallel_config(backend="loky"):
-        pool = get_reusable_executor(max_workers=joblib.cpu_count(), reuse=False)
-        pids: set[int] = set()
-        while len(pids) < joblib.cpu_count():
-            pids.update(f.result() for f in [pool.submit(_import_featuriser) for _ in range(8)])
-        seconds = time.perf_counter() - started
-        pool.shutdown(wait=True)
+    pool = get_reusable_executor(max_workers=joblib.cpu_count(), reuse=False)
+    pids: set[int] = set()
+    while len(pids) < joblib.cpu_count():
+        pids.update(f.result() for f in [pool.submit(_import_featuriser) for _ in range(8)])
+    seconds = time.perf_counter() - started
+    pool.shutdown(wait=True)
     return seconds
 
 

@@ -3,7 +3,9 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from gtzan_kedro.arrays import ChunkedArray
 from gtzan_kedro.datasets import AudioDataset, ClipFolderDataset, NumpyArrayDataset
 from tests.conftest import tone
 
@@ -26,6 +28,42 @@ def test_string_arrays_round_trip_without_pickle(tmp_path: Path):
     dataset.save(track_ids)
 
     np.testing.assert_array_equal(dataset.load(), track_ids)
+
+
+def test_chunked_arrays_are_written_chunk_by_chunk(tmp_path: Path):
+    chunks = [np.full((n, 3), n, dtype=np.float64) for n in (2, 0, 5)]
+    written = []
+
+    def produce():
+        for chunk in chunks:
+            written.append(len(chunk))
+            yield chunk
+
+    dataset = NumpyArrayDataset(filepath=str(tmp_path / "examples.npy"))
+    dataset.save(ChunkedArray((7, 3), np.dtype(np.float32), produce()))
+
+    loaded = dataset.load()
+    assert loaded.dtype == np.float32
+    np.testing.assert_array_equal(loaded, np.concatenate(chunks).astype(np.float32))
+    assert written == [2, 0, 5]
+
+
+@pytest.mark.parametrize(
+    ("chunks", "message"),
+    [
+        ([np.zeros((2, 3))], "hold 2 rows; the array announced 3"),
+        ([np.zeros((3, 4))], "does not fit an array"),
+    ],
+)
+def test_chunks_that_disagree_with_their_shape_leave_the_old_file(tmp_path, chunks, message):
+    dataset = NumpyArrayDataset(filepath=str(tmp_path / "examples.npy"))
+    dataset.save(np.ones((1, 3), dtype=np.float32))
+
+    with pytest.raises(Exception, match=message):
+        dataset.save(ChunkedArray((3, 3), np.dtype(np.float32), iter(chunks)))
+
+    np.testing.assert_array_equal(dataset.load(), np.ones((1, 3)))
+    assert [path.name for path in tmp_path.iterdir()] == ["examples.npy"]
 
 
 def clip_folder(path: Path) -> ClipFolderDataset:

@@ -10,6 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import joblib
 import psutil
 import pytest
 
@@ -51,6 +52,16 @@ def test_local_workers_compute_every_track_and_report_the_failing_one(monkeypatc
     workers = {child.pid for child in psutil.Process().children(recursive=True)}
     again = check_results(list(map_tracks(square_with_pid, ITEMS, {"kind": "local", "n_jobs": 2})))
     assert (again - {os.getpid()}) <= workers
+
+
+def test_scikit_learn_parallelism_still_works_after_featurisation_on_workers(monkeypatch):
+    monkeypatch.setattr(executor_module, "WORKER_START_SECONDS", 0.0)
+    check_results(list(map_tracks(square_with_pid, ITEMS, {"kind": "local", "n_jobs": 2})))
+
+    # What an architecture with n_jobs (a random forest, a grid search) runs next in the session.
+    squares = joblib.Parallel(n_jobs=2)(joblib.delayed(pow)(value, 2) for value in range(4))
+
+    assert squares == [0, 1, 4, 9]
 
 
 def test_too_little_work_runs_in_this_process(monkeypatch):

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 
+from gtzan_kedro.arrays import ChunkedArray
 from gtzan_kedro.datasets._fs import FileDataset, write_atomically
 
 
-class NumpyArrayDataset(FileDataset[np.ndarray, np.ndarray]):
+class NumpyArrayDataset(FileDataset[np.ndarray | ChunkedArray, np.ndarray]):
     """One array in NumPy's ``.npy`` format.
 
     With ``mmap_mode`` (``"r"`` by default) a local file is memory-mapped rather than read,
     so a feature set larger than memory can be sliced batch by batch. Remote files are read
-    whole. Saves are atomic (temporary file, then rename).
+    whole. Saves are atomic (temporary file, then rename); a :class:`ChunkedArray` is written
+    chunk by chunk, never held whole.
     """
 
     def __init__(
@@ -38,13 +40,34 @@ class NumpyArrayDataset(FileDataset[np.ndarray, np.ndarray]):
         with self._filesystem.open(self._path, "rb") as stream:
             return np.load(stream, allow_pickle=False)
 
-    def save(self, data: np.ndarray) -> None:
+    def save(self, data: np.ndarray | ChunkedArray) -> None:
         """Write ``data`` as ``.npy`` atomically."""
-        write_atomically(
-            self._filesystem,
-            self._path,
-            lambda stream: np.save(stream, np.asarray(data), allow_pickle=False),
-        )
+        if isinstance(data, ChunkedArray):
+            write_atomically(
+                self._filesystem, self._path, lambda stream: _write_chunks(stream, data)
+            )
+        else:
+            write_atomically(
+                self._filesystem,
+                self._path,
+                lambda stream: np.save(stream, np.asarray(data), allow_pickle=False),
+            )
 
     def _describe(self) -> dict[str, Any]:
         return {**super()._describe(), "mmap_mode": self._mmap_mode}
+
+
+def _write_chunks(stream: IO[bytes], array: ChunkedArray) -> None:
+    """Write the ``.npy`` header of ``array``, then its chunks one after the other."""
+    dtype = np.dtype(array.dtype)
+    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False}
+    np.lib.format.write_array_header_1_0(stream, {**header, "shape": tuple(array.shape)})
+    rows = 0
+    for chunk in array.chunks:
+        chunk = np.ascontiguousarray(chunk, dtype=dtype)  # noqa: PLW2901 - same data, C order
+        if chunk.shape[1:] != tuple(array.shape[1:]):
+            raise ValueError(f"A chunk of shape {chunk.shape} does not fit an array {array.shape}.")
+        stream.write(chunk.tobytes())
+        rows += len(chunk)
+    if rows != array.shape[0]:
+        raise ValueError(f"The chunks hold {rows} rows; the array announced {array.shape[0]}.")

@@ -27,11 +27,28 @@ def _accuracy_along(labels: np.ndarray, predicted: np.ndarray, axis: int = -1) -
     return np.mean(labels == predicted, axis=axis)
 
 
-# What the bootstrap evaluates per resample: accuracy for all resamples in one numpy call,
-# macro F1 through scikit-learn, one call per resample (about 3 ms each).
-RESAMPLED: dict[str, tuple[Callable[..., Any], bool]] = {
-    "accuracy": (_accuracy_along, True),
-    "macro_f1": (METRICS["macro_f1"], False),
+def _macro_f1_along(labels: np.ndarray, predicted: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Macro F1 of every resample at once, as scikit-learn's ``f1_score`` gives it.
+
+    As there, a class counts in a resample's mean when it is among its labels or predictions,
+    and one never predicted scores 0. One call per resample through scikit-learn costs about
+    3 ms, 3 s per bootstrap.
+    """
+    f1_sum = present = 0
+    for genre in np.union1d(labels, predicted):
+        is_label, is_predicted = labels == genre, predicted == genre
+        hits = np.sum(is_label & is_predicted, axis=axis)
+        # 2 TP + FP + FN: every track labelled or predicted as this genre, hits twice.
+        weight = np.sum(is_label, axis=axis) + np.sum(is_predicted, axis=axis)
+        f1_sum = f1_sum + np.where(weight > 0, 2 * hits / np.maximum(weight, 1), 0.0)
+        present = present + (weight > 0)
+    return f1_sum / np.maximum(present, 1)
+
+
+# What the bootstrap evaluates per resample, for all resamples in one numpy call.
+RESAMPLED: dict[str, Callable[..., Any]] = {
+    "accuracy": _accuracy_along,
+    "macro_f1": _macro_f1_along,
 }
 
 
@@ -54,11 +71,10 @@ def bootstrap_interval(  # noqa: PLR0913 - the bootstrap's knobs, all keyword-on
     point = score(labels, predicted, metric)
     if len(labels) < 2:  # one track has no spread to resample
         return point, point
-    statistic, vectorized = RESAMPLED[metric]
     options = {
-        "statistic": statistic,
+        "statistic": RESAMPLED[metric],
         "paired": True,
-        "vectorized": vectorized,
+        "vectorized": True,
         "confidence_level": confidence,
         "rng": np.random.default_rng(seed),
     }

@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from joblib import cpu_count
-from joblib.externals.loky import get_reusable_executor
+from loky import get_reusable_executor
 from threadpoolctl import threadpool_limits
 
 from gtzan_kedro.errors import InputError

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from gtzan_kedro.features.windows import sliding_windows
+from gtzan_kedro.features.windows import sliding_windows, window_count
 
 
 def track_examples(features: np.ndarray, window: dict[str, int] | None) -> np.ndarray:
@@ -20,6 +20,11 @@ def track_examples(features: np.ndarray, window: dict[str, int] | None) -> np.nd
     if window is None:
         return features
     return sliding_windows(features, window["frames"], window["hop"])
+
+
+def example_count(n_rows: int, window: dict[str, int] | None) -> int:
+    """How many examples :func:`track_examples` cuts from a track of ``n_rows`` rows."""
+    return n_rows if window is None else window_count(n_rows, window["frames"], window["hop"])
 
 
 def normalise(examples: np.ndarray, normalisation: dict[str, Any]) -> np.ndarray:

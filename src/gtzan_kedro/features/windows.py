@@ -22,3 +22,10 @@ def sliding_windows(frames: np.ndarray, length: int, hop: int) -> np.ndarray:
     if (n_frames - length) % hop:
         windows = np.concatenate([windows, frames[None, n_frames - length :]])
     return windows
+
+
+def window_count(n_frames: int, length: int, hop: int) -> int:
+    """How many windows :func:`sliding_windows` cuts from ``n_frames`` frames."""
+    if n_frames <= length:
+        return 1
+    return -(-(n_frames - length) // hop) + 1

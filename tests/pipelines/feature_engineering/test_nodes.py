@@ -4,12 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gtzan_kedro.datasets import NumpyArrayDataset
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import FEATURE_SETS, feature_set, get_extractor
 from gtzan_kedro.features.log_mel import log_mel
 from gtzan_kedro.features.mfcc_stats import mfcc_stats
 from gtzan_kedro.features.preprocessing import check_normalisation
-from gtzan_kedro.features.windows import sliding_windows
+from gtzan_kedro.features.windows import sliding_windows, window_count
 from gtzan_kedro.genres import GENRES
 from gtzan_kedro.pipelines.feature_engineering.nodes import (
     fit_normalisation,
@@ -140,6 +141,7 @@ def test_windows_cover_every_frame(n_frames, expected):
     windows = sliding_windows(frames, 8, 4)
 
     assert windows.shape == (expected, 8, 3)
+    assert window_count(n_frames, 8, 4) == expected  # what make_examples counts before cutting
     if n_frames >= 8:
         np.testing.assert_array_equal(windows[0], frames[:8])
         # The last window ends on the last frame: the final seconds count.
@@ -181,7 +183,14 @@ def test_a_constant_feature_gets_unit_spread_rather_than_a_division_by_zero():
         check_normalisation({"mean": [0.0], "std": [0.0]})
 
 
-def test_examples_carry_their_track_label_and_id():
+def saved(examples, folder) -> np.ndarray:
+    """``examples`` as the catalog writes and reads them back."""
+    dataset = NumpyArrayDataset(filepath=str(folder / "examples.npy"))
+    dataset.save(examples)
+    return dataset.load()
+
+
+def test_examples_carry_their_track_label_and_id(tmp_path):
     splits = split_tracks(track_table(tracks_per_genre=5), PARAMS, seed=3)
     rng = np.random.default_rng(0)
     lengths = {track_id: 8 + 4 * (i % 3) for i, track_id in enumerate(splits["track_id"])}
@@ -191,7 +200,8 @@ def test_examples_carry_their_track_label_and_id():
     features = {track_id: (lambda a=a: a) for track_id, a in arrays.items()}
     stats = {"mean": [0.0] * 16, "std": [2.0] * 16}
 
-    examples, labels, track_ids = make_examples(features, splits, stats, WINDOWED, "train")
+    chunked, labels, track_ids = make_examples(features, splits, stats, WINDOWED, "train")
+    examples = saved(chunked, tmp_path)
 
     train = splits[splits["split"] == "train"].set_index("track_id")
     assert examples.shape == (sum(1 + (lengths[t] - 8) // 4 for t in train.index), 8, 16)
@@ -202,14 +212,15 @@ def test_examples_carry_their_track_label_and_id():
     np.testing.assert_allclose(examples[first], arrays[track_ids[0]][:8] / 2.0)
 
 
-def test_unwindowed_feature_sets_give_one_example_per_row():
+def test_unwindowed_feature_sets_give_one_example_per_row(tmp_path):
     splits = pd.DataFrame({"track_id": ["a", "b"], "label": [3, 5], "split": ["test", "test"]})
     features = {"a": lambda: np.zeros((2, 4)), "b": lambda: np.ones((3, 4))}
     stats = {"mean": [0.0] * 4, "std": [1.0] * 4}
 
-    examples, labels, track_ids = make_examples(
+    chunked, labels, track_ids = make_examples(
         features, splits, stats, {"extractor": "mfcc_stats", "window": None}, "test"
     )
+    examples = saved(chunked, tmp_path)
 
     assert examples.shape == (5, 4)
     assert list(labels) == [3, 3, 5, 5, 5]

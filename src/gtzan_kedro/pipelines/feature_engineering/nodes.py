@@ -16,10 +16,11 @@ from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from gtzan_kedro.arrays import ChunkedArray
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import get_extractor
 from gtzan_kedro.features.executor import TrackFailure, map_tracks
-from gtzan_kedro.features.preprocessing import normalise, track_examples
+from gtzan_kedro.features.preprocessing import example_count, normalise, track_examples
 from gtzan_kedro.pipelines.feature_engineering.splits import (
     artist_filtered_lists,
     assign_listed_splits,
@@ -270,19 +271,24 @@ def make_examples(
     normalisation: dict[str, Any],
     feature_set: dict[str, Any],
     split: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cut one split's tracks into normalised examples with aligned labels and track ids."""
+) -> tuple[ChunkedArray, np.ndarray, np.ndarray]:
+    """Cut one split's tracks into normalised examples with aligned labels and track ids.
+
+    The examples are handed over track by track (a :class:`ChunkedArray`), so the split never
+    has to fit in memory; counting them reads only the shape of each memory-mapped track.
+    """
     tracks = track_splits[track_splits["split"] == split]
     window = feature_set.get("window")
-    examples = [
+    counts = [
+        example_count(len(track_features[track_id]()), window) for track_id in tracks["track_id"]
+    ]
+    dims = len(normalisation["mean"])
+    shape = (sum(counts), window["frames"], dims) if window else (sum(counts), dims)
+    examples = (
         normalise(track_examples(track_features[track_id](), window), normalisation)
         for track_id in tracks["track_id"]
-    ]
-    counts = [len(track) for track in examples]
-    dims = len(normalisation["mean"])
-    shape = (0, window["frames"], dims) if window else (0, dims)
-    output = np.concatenate(examples) if examples else np.empty(shape, dtype=np.float32)
+    )
     labels = np.repeat(tracks["label"].to_numpy(dtype=np.int64), counts)
     track_ids = np.repeat(tracks["track_id"].to_numpy(dtype=str), counts)
-    logger.info("%s split: %d examples from %d tracks.", split, len(output), len(tracks))
-    return output, labels, track_ids
+    logger.info("%s split: %d examples from %d tracks.", split, shape[0], len(tracks))
+    return ChunkedArray(shape, np.dtype(np.float32), examples), labels, track_ids
