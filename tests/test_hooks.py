@@ -67,6 +67,10 @@ def test_run_name_says_which_pipelines_namespaces_and_split_ran():
     assert run_name(["modelling"], None) == "modelling"
     assert run_name(["modelling"], ["lstm", "gru"]) == "modelling[lstm,gru]"
     assert run_name(["modelling", "reporting"], ["svm"]) == "modelling+reporting[svm]"
+    # The same name however Kedro ordered them.
+    assert (
+        run_name(["reporting", "ingestion", "modelling"], None) == "ingestion+modelling+reporting"
+    )
     assert run_name(["modelling"], ["lstm", "gru"], "kfold") == "modelling[lstm,gru] kfold"
 
 

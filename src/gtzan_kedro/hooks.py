@@ -82,8 +82,12 @@ def run_name(
     namespaces: list[str] | None,
     strategy: str | None = None,
 ) -> str:
-    """``pipeline[+pipeline][namespace,...] [split strategy]``, e.g. ``modelling[lstm,gru] kfold``."""
-    name = "+".join(pipeline_names or ["__default__"])
+    """``pipeline[+pipeline][namespace,...] [split strategy]``, e.g. ``modelling[lstm,gru] kfold``.
+
+    Pipelines are named in alphabetical order: Kedro passes ``--pipelines`` on as a set, whose
+    order changes from one process to the next.
+    """
+    name = "+".join(sorted(pipeline_names or ["__default__"]))
     if namespaces:
         name = f"{name}[{','.join(namespaces)}]"
     return f"{name} {strategy}" if strategy else name

@@ -71,7 +71,7 @@ def test_mlflow_ui_serves_runs_metrics_parameters_and_confusion_matrices(
             base, "/api/2.0/mlflow/runs/search", {"experiment_ids": [experiment["experiment_id"]]}
         )
         by_name = {run["info"]["run_name"]: run for run in runs["runs"]}
-        assert len(by_name) == 3  # ingestion+feature_engineering, modelling, reporting
+        assert len(by_name) == 3  # feature_engineering+ingestion, modelling, reporting
 
         modelling = by_name["modelling[mlp,svm] stratified"]
         run_id = modelling["info"]["run_id"]
@@ -122,7 +122,7 @@ def test_mlflow_ui_opens_the_experiment_on_its_runs_and_shows_the_architectures_
         modelling = page.get_by_text("modelling[mlp,svm] stratified", exact=True)
         modelling.wait_for(timeout=90_000)  # the runs table, not the GenAI overview
         # Every run is a row of the table (rows render one after another).
-        page.get_by_text("ingestion+feature_engineering stratified", exact=True).wait_for(
+        page.get_by_text("feature_engineering+ingestion stratified", exact=True).wait_for(
             timeout=90_000
         )
         page.screenshot(path=ARTIFACTS / "mlflow-ui-runs.png")
