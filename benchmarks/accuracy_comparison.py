@@ -43,7 +43,7 @@ DATASETS = {"default": None, "gtzan_sized": (100, 30.0)}
 def prepare_copy(workdir: Path, architectures: list[str]) -> Path:
     """A project copy with the musicnn wheel and only ``architectures`` in its parameters."""
     workdir.mkdir(parents=True, exist_ok=True)
-    project = copy_project(PROJECT_ROOT, workdir)
+    project = copy_project(PROJECT_ROOT, workdir, architectures=tuple(architectures))
     copy_wheels(project)
     # Reporting compares every declared architecture: the others are left out of the copy.
     keep_architectures(project, architectures)

@@ -60,9 +60,9 @@ from threadpoolctl import threadpool_limits
 
 from gtzan_kedro.datasets import AudioDataset, NumpyArrayDataset
 from gtzan_kedro.datasets.pretrained import MusicnnWeightsDataset
+from gtzan_kedro.features import featurise_clip
 from gtzan_kedro.features.executor import _ONE_THREAD_ENV, map_tracks
 from gtzan_kedro.genres import GENRES
-from gtzan_kedro.pipelines.feature_engineering.nodes import _track_features
 from gtzan_kedro.sources.generator import synthesise_clip
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -219,7 +219,7 @@ def prepare_project(  # noqa: PLR0913, PLR0917
     project = workdir / "project"
     if not project.exists():
         workdir.mkdir(parents=True, exist_ok=True)
-        copy_project(PROJECT_ROOT, workdir)
+        copy_project(PROJECT_ROOT, workdir, architectures=tuple(READER.values()))
         copy_wheels(project)
     unique = unique or workdir / "unique"
     wanted = [(genre, index) for genre in GENRES for index in range(unique_per_genre)]
@@ -259,7 +259,7 @@ def run_params(clips_per_genre: int, seconds: float, kind: str = "local") -> lis
 def featuriser(feature_set: str, weights: Path | None) -> Callable[[Callable], np.ndarray]:
     """The node's per-track function for ``feature_set`` (decode, then featurise)."""
     return functools.partial(
-        _track_features,
+        featurise_clip,
         sample_rate=SAMPLE_RATE,
         feature_set=FEATURE_SETS[feature_set],
         inputs={"weights": str(weights)} if weights else {},
@@ -361,7 +361,7 @@ def interleaved(paths: list[Path], output: Path, block: int = 200) -> tuple[floa
 
 def _import_featuriser() -> int:
     """Import what a worker needs to featurise a clip; return the worker's pid."""
-    import gtzan_kedro.pipelines.feature_engineering.nodes  # noqa: F401, PLC0415
+    import gtzan_kedro.features  # noqa: F401, PLC0415
 
     return os.getpid()
 

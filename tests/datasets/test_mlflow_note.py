@@ -20,6 +20,8 @@ def store(tmp_path: Path) -> Iterator[str]:
     previous = mlflow.get_tracking_uri()
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
+    # An experiment of this store: one set by an earlier session in this process is not here.
+    mlflow.set_experiment("notes")
     yield uri
     mlflow.set_tracking_uri(previous)
 

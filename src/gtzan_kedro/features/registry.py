@@ -9,6 +9,7 @@ pure function of the waveform, its sample rate and the parameters block's ``para
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,3 +37,20 @@ def get_extractor(name: str) -> Extractor:
     except KeyError:
         known = ", ".join(sorted(FEATURE_SETS))
         raise ValueError(f"Unknown feature extractor '{name}'. Known: {known}.") from None
+
+
+def featurise_clip(
+    load: Callable[[], np.ndarray],
+    sample_rate: int,
+    feature_set: dict[str, Any],
+    inputs: dict[str, str],
+) -> np.ndarray:
+    """Decode one clip (at ``sample_rate``, as the catalog says) and return its features.
+
+    ``feature_set`` is the feature set's parameters block, ``inputs`` its catalog inputs. Sent to
+    worker processes with every track: it lives here, apart from the nodes, so that a worker
+    imports the extractors alone (0.2 s) rather than pandas and scikit-learn too (2.8 s).
+    """
+    return get_extractor(feature_set["extractor"])(
+        load(), sample_rate, **feature_set.get("params", {}), **inputs
+    )

@@ -18,7 +18,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from gtzan_kedro.arrays import ChunkedArray
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.features import get_extractor
+from gtzan_kedro.features import featurise_clip
 from gtzan_kedro.features.executor import TrackFailure, map_tracks
 from gtzan_kedro.features.preprocessing import example_count, normalise, track_examples
 from gtzan_kedro.pipelines.feature_engineering.splits import (
@@ -185,7 +185,7 @@ def extract_features(  # noqa: PLR0913, PLR0917 - Kedro passes one positional in
         len(fingerprints) - len(stale),
     )
     featurise = functools.partial(
-        _track_features, sample_rate=sample_rate, feature_set=feature_set, inputs=inputs
+        featurise_clip, sample_rate=sample_rate, feature_set=feature_set, inputs=inputs
     )
     failures = []
     # Kedro's log lines go around the bar rather than through it; no bar off a terminal.
@@ -216,18 +216,6 @@ def extract_features(  # noqa: PLR0913, PLR0917 - Kedro passes one positional in
             f"{' ...' if len(failures) > 5 else ''}; see the warnings above): fix or remove their "
             "files and run again; the other tracks' features are saved and will be reused."
         )
-
-
-def _track_features(
-    load: Callable[[], np.ndarray],
-    sample_rate: int,
-    feature_set: dict[str, Any],
-    inputs: dict[str, str],
-) -> np.ndarray:
-    """Decode one clip (at ``sample_rate``, as the catalog says) and return its features."""
-    return get_extractor(feature_set["extractor"])(
-        load(), sample_rate, **feature_set.get("params", {}), **inputs
-    )
 
 
 def fit_normalisation(
