@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import IO, Any, Literal
 
 import numpy as np
@@ -43,15 +44,10 @@ class NumpyArrayDataset(FileDataset[np.ndarray | ChunkedArray, np.ndarray]):
     def save(self, data: np.ndarray | ChunkedArray) -> None:
         """Write ``data`` as ``.npy`` atomically."""
         if isinstance(data, ChunkedArray):
-            write_atomically(
-                self._filesystem, self._path, lambda stream: _write_chunks(stream, data)
-            )
+            write = functools.partial(_write_chunks, array=data)
         else:
-            write_atomically(
-                self._filesystem,
-                self._path,
-                lambda stream: np.save(stream, np.asarray(data), allow_pickle=False),
-            )
+            write = functools.partial(np.save, arr=np.asarray(data), allow_pickle=False)
+        write_atomically(self._filesystem, self._path, write)
 
     def _describe(self) -> dict[str, Any]:
         return {**super()._describe(), "mmap_mode": self._mmap_mode}
