@@ -5,6 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+COMPILED := $(VENV)/.compiled
 LOCK := requirements.lock
 # uv installs the lock and refreshes it (`make lock`).
 UV_VERSION := 0.13.9
@@ -22,17 +23,27 @@ $(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
 
-# Bytecode compiled once here: where PYTHONDONTWRITEBYTECODE is set, every `kedro` process
-# would otherwise compile TensorFlow, MLflow and Kedro from source again (15 s a start, not 6).
-$(INSTALLED): $(LOCK) pyproject.toml | $(UV)
-	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode $(LOCK)
+# Exactly the lock's packages, then the project itself, editable; $(1): more uv options.
+define install
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(1) $(LOCK)
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+endef
+
+$(INSTALLED): $(LOCK) pyproject.toml | $(UV)
+	$(call install,)
 	touch $(INSTALLED)
+
+# The tests start many `kedro` processes: where PYTHONDONTWRITEBYTECODE is set, each would
+# compile TensorFlow, MLflow and Kedro from source again (15 s a start instead of 6). Compiled
+# once (about 50 s); `make run`, one process, does without.
+$(COMPILED): $(INSTALLED)
+	$(call install,--compile-bytecode)
+	touch $(COMPILED)
 
 run: $(INSTALLED)
 	$(BIN)/kedro run
 
-test: $(INSTALLED) weights
+test: $(COMPILED) weights
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # musicnn's pretrained weights: its wheel fetched once from PyPI by pip, checked against a
