@@ -152,7 +152,7 @@ def _run_inference(
     # TensorFlow's C++ start-up lines would come before the table.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     bootstrap_project(project_path)
-    if not verbose:
+    if not verbose:  # quiet while the session starts, and again once it has (below)
         configure_logging(QUIET_LOGGING)
     with KedroSession.create(
         project_path=project_path, env=env, runtime_params={"inference": inference}
