@@ -1,12 +1,15 @@
-# `make run` and `make test` set up .venv on first use, and again when requirements.lock or
-# pyproject.toml changes: exactly the packages of requirements.lock (hash-checked), then the
-# project itself, editable.
+# `make run` sets up .venv on first use, and again when requirements.lock or pyproject.toml
+# changes: exactly the runtime packages of requirements.lock (hash-checked), then the project
+# itself, editable. `make test` adds the development packages of requirements-dev.lock on top.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 COMPILED := $(VENV)/.compiled
 LOCK := requirements.lock
+# The runtime pins plus the `dev` extra (pytest, ruff, the dask extra ...), at the same pins.
+DEV_LOCK := requirements-dev.lock
+DEV_INSTALLED := $(VENV)/.dev-installed
 # uv installs the lock and refreshes it (`make lock`).
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
@@ -33,11 +36,17 @@ $(INSTALLED): $(LOCK) pyproject.toml | $(UV)
 	$(call install,)
 	touch $(INSTALLED)
 
+# On top of the runtime: what its pins leave out (uv installs the rest as it is).
+$(DEV_INSTALLED): $(DEV_LOCK) $(INSTALLED)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r $(DEV_LOCK)
+	touch $(DEV_INSTALLED)
+
 # The tests start many `kedro` processes: where PYTHONDONTWRITEBYTECODE is set, each would
 # compile TensorFlow, MLflow and Kedro from source again (15 s a start instead of 6). Compiled
 # once (about 50 s); `make run`, one process, does without.
-$(COMPILED): $(INSTALLED)
-	$(call install,--compile-bytecode)
+$(COMPILED): $(DEV_INSTALLED)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes --compile-bytecode \
+		-r $(DEV_LOCK)
 	touch $(COMPILED)
 
 run: $(INSTALLED)
@@ -51,18 +60,21 @@ test: $(COMPILED) weights
 weights: $(INSTALLED)
 	$(BIN)/python -m gtzan_kedro.models.pretrained
 
-lint: $(INSTALLED)
+lint: $(DEV_INSTALLED)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-format: $(INSTALLED)
+format: $(DEV_INSTALLED)
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
-# Refreshes requirements.lock from pyproject.toml: one set of pins for every platform and
-# Python version the project supports, keeping the current pins where they still fit.
+# Refreshes both locks from pyproject.toml: one set of pins for every platform and Python
+# version the project supports, keeping the current pins where they still fit. The development
+# lock is held to the runtime lock's pins, so that it only adds packages.
+COMPILE = $(UV) pip compile --quiet pyproject.toml --universal --fork-strategy fewest \
+	--python-version 3.11 --generate-hashes --default-index $(LOCK_INDEX) \
+	--custom-compile-command "make lock"
 lock: | $(UV)
-	$(UV) pip compile --quiet pyproject.toml --extra dev --universal --fork-strategy fewest \
-		--python-version 3.11 --generate-hashes --default-index $(LOCK_INDEX) \
-		--custom-compile-command "make lock" --output-file $(LOCK) $(LOCK_ARGS)
+	$(COMPILE) --output-file $(LOCK) $(LOCK_ARGS)
+	$(COMPILE) --extra dev --constraints $(LOCK) --output-file $(DEV_LOCK) $(LOCK_ARGS)
 
 clean-data:
 	find data -mindepth 2 ! -name .gitkeep -delete

@@ -88,6 +88,14 @@ def test_dask_cluster_computes_every_track_and_reports_the_failing_one():
     assert os.getpid() not in pids
 
 
+def test_dask_executor_without_the_dask_extra_names_the_extra_to_install(monkeypatch):
+    # None in sys.modules is how Python marks a module that cannot be imported.
+    monkeypatch.setitem(sys.modules, "distributed", None)
+
+    with pytest.raises(InputError, match=r"executor\.kind=dask .*'\.\[dask\]'"):
+        list(map_tracks(square_with_pid, ITEMS, {"kind": "dask"}))
+
+
 @pytest.mark.parametrize(
     ("executor", "message"),
     [

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import importlib.util
 import itertools
 import logging
 import os
@@ -270,6 +271,11 @@ def dask_client(address: str | None, n_workers: int, parameter: str) -> Any:
     One per process: a cluster takes seconds to start and is reused by later calls.
     """
     key = (address, None if address else n_workers)
+    if importlib.util.find_spec("distributed") is None:
+        raise InputError(
+            f"{parameter}.kind=dask needs Dask's distributed scheduler, an optional extra: "
+            "`.venv/bin/uv pip install -e '.[dask]'` (or pip) in the project folder installs it."
+        )
     if key not in _DASK:
         try:
             _DASK[key] = _connect(address, n_workers)
