@@ -1,5 +1,8 @@
 """Project settings: see https://docs.kedro.org/en/stable/configure/configuration_basics/."""
 
+import os
+import sys
+
 from kedro.config import OmegaConfigLoader
 
 from gtzan_kedro.hooks import MlflowRunHook, ParameterValidationHook
@@ -14,6 +17,11 @@ HOOKS = (ParameterValidationHook(), MlflowRunHook(), OutputLogHook())
 
 # In `kedro viz`'s server process: no update check against PyPI (see viz_offline.py).
 keep_kedro_viz_offline()
+
+# MLflow draws a progress bar for every model it logs or loads; off a terminal (CI logs,
+# files) each is a screenful of carriage returns. Set the variable to choose otherwise.
+if not sys.stderr.isatty():
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

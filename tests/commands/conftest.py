@@ -52,13 +52,9 @@ ARCHITECTURES = ["mlp", "svm"]
 
 
 def command_env() -> dict[str, str]:
-    """The environment of a command typed in a shell, telemetry off as in the Makefile.
-
-    Kedro's rich log handler wraps records at ``COLUMNS`` (80 off a terminal): wide enough
-    here for each record to stay on one line.
-    """
+    """The environment of a command typed in a shell, telemetry off as in the Makefile."""
     env = os.environ.copy()
-    env.update(KEDRO_DISABLE_TELEMETRY="true", DO_NOT_TRACK="1", COLUMNS="250")
+    env.update(KEDRO_DISABLE_TELEMETRY="true", DO_NOT_TRACK="1")
     return env
 
 

@@ -30,6 +30,40 @@ def test_each_written_dataset_is_logged_with_its_path(tiny_run: TinyRun):
     assert re.search(r"Pipeline '\w+\+\w+' wrote \d+ datasets", features)
 
 
+# A log record as conf/logging.yml prints it: time, level, logger, message, on one line.
+RECORD = re.compile(r"^\d\d:\d\d:\d\d (?P<level>[A-Z]+) +(?P<logger>[\w.]+): (?P<message>.*)$")
+# Warnings the project itself used to cause on every run: MLflow's about pickled models
+# (now logged from code) and the project's own about the 1-s example clip of each model.
+PROJECT_WARNINGS = ("CloudPickle", "shorter than one window")
+
+
+@pytest.mark.slow
+def test_each_record_is_printed_once_on_one_line_without_warnings_the_project_causes(
+    tiny_run: TinyRun,
+):
+    for name, output in tiny_run.logs.items():
+        lines = output.splitlines()
+        records = [match for line in lines if (match := RECORD.match(line))]
+        messages = {record["message"] for record in records}
+
+        assert len(records) > 10, f"{name}: no log records in the format of conf/logging.yml"
+        # A record printed again by a second handler (tqdm's), without time and level.
+        assert not messages & {line.strip() for line in lines}, name
+        # Off a terminal a long record stays one line (Rich wrapped them at 80 columns).
+        assert any(len(line) > 120 for line in lines if RECORD.match(line)), name
+        for warning in PROJECT_WARNINGS:
+            assert warning not in output, f"{name}: {warning!r} in the output"
+        # No progress bar of MLflow's ("Uploading artifacts: 100%|...").
+        assert not re.search(r"(Downloading|Uploading) artifacts", output), name
+    assert any(
+        record["message"].startswith(
+            "Wrote log_mel.train_examples -> data/05_model_input/log_mel/train_examples.npy"
+        )
+        for record in map(RECORD.match, tiny_run.logs["features"].splitlines())
+        if record
+    )
+
+
 @pytest.mark.slow
 def test_no_progress_bars_off_a_terminal(tiny_run: TinyRun):
     output = "\n".join(tiny_run.logs.values())

@@ -11,10 +11,9 @@ from typing import Any
 
 from kedro.io import DatasetError
 from kedro_datasets.partitions import PartitionedDataset
-from tqdm.auto import tqdm
-from tqdm.contrib.logging import logging_redirect_tqdm
 
 from gtzan_kedro.datasets._fs import write_atomically
+from gtzan_kedro.progress import progress_bar
 
 logger = logging.getLogger(__name__)
 
@@ -146,10 +145,8 @@ def _sha256(data: bytes) -> str:
 
 def _progress(items: list[str]) -> Iterator[str]:
     """Wrap a loop over clips in a progress bar shown only in a terminal after 2 s."""
-    # Log lines go around the bar rather than through it; disable=None: no bar when the
-    # output is not a terminal (logs, CI).
-    with logging_redirect_tqdm():
-        yield from tqdm(items, desc="Writing clips", unit="clip", delay=2, disable=None)
+    with progress_bar(iterable=items, desc="Writing clips", unit="clip", delay=2) as bar:
+        yield from bar
 
 
 def _log_changes(folder: str, total: int, changes: dict[str, list[str]]) -> None:

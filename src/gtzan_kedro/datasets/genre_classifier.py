@@ -62,7 +62,7 @@ class GenreClassifierDataset(AbstractDataset[GenreClassifier, GenreClassifier]):
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         if mlflow.active_run() is not None:
-            log_genre_classifier(self._path, data.architecture, _input_example(data.sample_rate))
+            log_genre_classifier(self._path, data.architecture, _input_example(data))
             logger.info("Logged MLflow model '%s' to the run.", data.architecture)
 
     def _exists(self) -> bool:
@@ -72,11 +72,23 @@ class GenreClassifierDataset(AbstractDataset[GenreClassifier, GenreClassifier]):
         return {"path": str(self._path)}
 
 
-def _input_example(sample_rate: int) -> pd.DataFrame:
-    """A one-clip request: a second of a quiet tone as base64 WAV bytes."""
-    time = np.arange(sample_rate) / sample_rate
+def _input_example(classifier: GenreClassifier) -> pd.DataFrame:
+    """A one-clip request: a quiet tone as base64 WAV bytes, long enough to fill one window.
+
+    MLflow classifies it when the model is logged; a shorter clip would be padded, and warned
+    about, every time.
+    """
+    sample_rate, seconds = classifier.sample_rate, 1
+
+    def tone(seconds: int) -> np.ndarray:
+        return 0.3 * np.sin(2 * np.pi * 440 * np.arange(seconds * sample_rate) / sample_rate)
+
+    while classifier.window and (
+        len(classifier.features(tone(seconds), sample_rate)) < classifier.window["frames"]
+    ):
+        seconds *= 2
     buffer = io.BytesIO()
-    sf.write(buffer, 0.3 * np.sin(2 * np.pi * 440 * time), sample_rate, format="WAV")
+    sf.write(buffer, tone(seconds), sample_rate, format="WAV")
     return pd.DataFrame({"audio": [base64.b64encode(buffer.getvalue()).decode()], "name": ["tone"]})
 
 

@@ -27,6 +27,8 @@ from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.models.prediction import ClipLimits, classify_clips
 
 ARTIFACT = "genre_classifier"
+# The script MLflow runs to rebuild the model (models from code): nothing pickled.
+MODEL_CODE = Path(__file__).with_name("pyfunc_model.py")
 # Genres listed first in each answer row; every genre's probability follows anyway.
 TOP_K = 3
 # Checked by MLflow before the model runs: one row per clip, its file's bytes base64-encoded,
@@ -89,7 +91,7 @@ def log_genre_classifier(folder: Path, name: str, input_example: pd.DataFrame) -
     """Log the saved classifier in ``folder`` to the active run as pyfunc model ``name``."""
     return mlflow.pyfunc.log_model(
         name=name,
-        python_model=GenreClassifierModel(),
+        python_model=str(MODEL_CODE),
         artifacts={ARTIFACT: str(folder)},
         # The package's code travels with the model, so a server needs its dependencies only.
         code_paths=[str(Path(__file__).resolve().parents[1])],

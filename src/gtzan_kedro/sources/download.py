@@ -16,11 +16,10 @@ from urllib.parse import urlsplit
 
 import pooch
 import requests
-from tqdm.auto import tqdm
-from tqdm.contrib.logging import logging_redirect_tqdm
 from urllib3.exceptions import NewConnectionError
 
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.progress import progress_bar
 
 logger = logging.getLogger(__name__)
 
@@ -190,14 +189,12 @@ def _download_rest(url: str, part: Path, timeout_s: float) -> None:
         length = int(response.headers.get("Content-Length", 0)) or None
         with (
             part.open("ab" if offset else "wb") as stream,
-            logging_redirect_tqdm(),  # log lines go around the bar, not through it
-            tqdm(
+            progress_bar(
                 total=offset + length if length else None,
                 initial=offset,
                 unit="B",
                 unit_scale=True,
                 desc=part.name.removesuffix(".part"),
-                disable=None,  # no bar when the output is not a terminal (logs, CI)
             ) as progress,
         ):
             for chunk in response.iter_content(CHUNK_BYTES):

@@ -13,8 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
-from tqdm.auto import tqdm
-from tqdm.contrib.logging import logging_redirect_tqdm
 
 from gtzan_kedro.arrays import ChunkedArray
 from gtzan_kedro.errors import InputError
@@ -25,6 +23,7 @@ from gtzan_kedro.pipelines.feature_engineering.splits import (
     artist_filtered_lists,
     assign_listed_splits,
 )
+from gtzan_kedro.progress import progress_bar
 
 logger = logging.getLogger(__name__)
 
@@ -188,18 +187,14 @@ def extract_features(  # noqa: PLR0913, PLR0917 - Kedro passes one positional in
         featurise_clip, sample_rate=sample_rate, feature_set=feature_set, inputs=inputs
     )
     failures = []
-    # Kedro's log lines go around the bar rather than through it; no bar off a terminal.
-    with logging_redirect_tqdm():
-        progress = iter(
-            tqdm(
-                map_tracks(featurise, stale, executor),
-                total=len(stale),
-                desc=f"{feature_set['extractor']} features",
-                unit="track",
-                delay=2,
-                disable=None,
-            )
-        )
+    with progress_bar(
+        iterable=map_tracks(featurise, stale, executor),
+        total=len(stale),
+        desc=f"{feature_set['extractor']} features",
+        unit="track",
+        delay=2,
+    ) as bar:
+        progress = iter(bar)
         while chunk := list(itertools.islice(progress, FEATURE_CHUNK_TRACKS)):
             for track_id, result in chunk:
                 if isinstance(result, TrackFailure):
