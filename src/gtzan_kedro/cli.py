@@ -6,6 +6,7 @@ See https://docs.kedro.org/en/stable/extend/common_use_cases/ (add or modify CLI
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,9 @@ from kedro_viz.launchers.cli.main import viz as kedro_viz_group
 
 from gtzan_kedro.errors import InputError, input_error_in
 from gtzan_kedro.experiments.cli import queue
+from gtzan_kedro.parameters import validate_parameters
 from gtzan_kedro.predict import predict
+from gtzan_kedro.project_config import read_parameters, use_session_parameters
 from gtzan_kedro.viz_graph import graph
 from gtzan_kedro.viz_offline import keep_kedro_viz_offline
 
@@ -46,6 +49,13 @@ def _run_reporting_input_errors(**options: Any) -> Any:
     """Kedro's own ``run``; a user-fixable error ends it with its message, not a traceback."""
     try:
         # Before the session starts: an unknown name must not leave a run or store behind.
+        # The pipelines are built for the parameters the session will read (--env, --params).
+        metadata = click.get_current_context().obj
+        project_path = Path(getattr(metadata, "project_path", None) or Path.cwd())
+        env = options["env"] or os.environ.get("KEDRO_ENV")
+        parameters = read_parameters(project_path, env, options["params"])
+        validate_parameters(parameters)
+        use_session_parameters(parameters)
         check_run_selection(
             [options["pipeline"]] if options["pipeline"] else options["pipelines"],
             options["namespaces"],
@@ -73,16 +83,10 @@ def check_run_selection(pipeline_names: list[str], namespaces: list[str]) -> Non
 
 
 def _registered_pipeline(pipeline_names: list[str]) -> Pipeline:
-    """The named registered pipelines together; an unknown name is an ``InputError``.
-
-    Only the named pipelines are loaded, as by the run that follows (which reuses them); all
-    of them only to list the known names when one is missing.
-    """
-    pipelines.set_requested(pipeline_names or None)
+    """The named registered pipelines together; an unknown name is an ``InputError``."""
     try:
         return sum((pipelines[name] for name in pipeline_names or ["__default__"]), Pipeline([]))
-    except (ImportError, KeyError):
-        pipelines.set_requested(None)
+    except KeyError:
         known = sorted(pipelines.keys())
         unknown = [name for name in pipeline_names if name not in known]
         if not unknown:  # a known pipeline failed to load: a bug, not a name to correct

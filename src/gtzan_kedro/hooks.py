@@ -15,7 +15,7 @@ from mlflow.entities import Run, RunStatus
 from mlflow.tracking import MlflowClient
 
 from gtzan_kedro.parameters import validate_parameters
-from gtzan_kedro.project_config import use_session_parameters
+from gtzan_kedro.project_config import check_pipelines_fit_session, use_session_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -158,8 +158,17 @@ def _configured_run_name(context: KedroContext | None) -> str | None:
 class ParameterValidationHook:
     """Check every parameter when the run starts, before any node runs."""
 
-    @hook_impl
+    @hook_impl(tryfirst=True)
     def after_context_created(self, context: KedroContext) -> None:
-        """Validate the run's parameters (configuration and ``--params``) against the schema."""
+        """Build the pipelines from the session's parameters, then validate them.
+
+        First of all hooks: reading ``context.params`` builds the pipelines (Kedro validates
+        typed ``params:`` inputs against them), so the layout comes from the loader before.
+        """
+        use_session_parameters(context.config_loader["parameters"])
         validate_parameters(context.params)
-        use_session_parameters(context.params)
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self) -> None:
+        """Refuse pipelines built earlier in this process for another shape."""
+        check_pipelines_fit_session()

@@ -1,10 +1,12 @@
-"""The architectures, feature sets and folds the configuration declares, for the pipelines.
+"""The pipelines' shape: architectures, the feature sets they read, folds.
 
-Kedro builds pipelines before a session reads its configuration, so by default the
-namespaces (one per architecture, one per feature set they read, one per cross-validation
-fold) come from the parameter files of ``conf/base`` and ``KEDRO_ENV`` (``local`` by
-default). When a session's parameters (another ``--env``, or ``--params``) declare others, the
-session hook hands them over here and the pipelines are registered again from them.
+Kedro builds the registered pipelines lazily, the first time a run asks for them, which in
+a session is after it has read its configuration. So a session's hook hands its parameters
+over here (:func:`use_session_parameters`) and the pipelines are built from that one reading,
+``--env`` and ``--params`` included. Built once, they are never reset: a later session of the
+same process that declares another shape gets a one-line error instead
+(:func:`check_pipelines_fit_session`). Pipelines built outside a session (kedro-viz,
+``kedro registry``) follow the parameter files of ``conf/base`` and ``KEDRO_ENV``.
 """
 
 from __future__ import annotations
@@ -14,25 +16,46 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from kedro.framework.project import configure_project, settings
+from kedro.framework.project import settings
+
+from gtzan_kedro.errors import InputError
 
 PROJECT_PATH = Path(__file__).resolve().parents[2]
 
 # The artist-filtered lists give three artist-disjoint partitions: one fold each.
 ARTIST_FOLDS = 3
 
-_session_layout: dict[str, Any] | None = None
+_state: dict[str, dict[str, Any] | None] = {"session": None, "built": None}
+# What each part of the layout is called in messages.
+_PARTS = {
+    "architectures": "architectures",
+    "feature_inputs": "feature-set inputs",
+    "folds": "folds",
+}
+
+
+def feature_set_of(architecture: dict[str, Any]) -> str:
+    """The feature set an architecture's parameters block reads."""
+    return architecture["features"]
+
+
+def read_parameters(
+    project_path: Path, env: str | None = None, runtime_params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The parameters a session of ``project_path`` would read, through the project's loader."""
+    loader = settings.CONFIG_LOADER_CLASS(
+        conf_source=str(project_path / settings.CONF_SOURCE),
+        env=env,
+        runtime_params=runtime_params,
+        **settings.CONFIG_LOADER_ARGS,
+    )
+    return loader["parameters"]
 
 
 @cache
 def _conf_layout() -> dict[str, Any]:
-    """The pipelines' layout as the parameter files declare it."""
-    loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(PROJECT_PATH / settings.CONF_SOURCE),
-        env=os.environ.get("KEDRO_ENV"),
-        **settings.CONFIG_LOADER_ARGS,
-    )
-    return layout_of(loader["parameters"])
+    """The layout the parameter files declare, for pipelines built outside a session."""
+    return layout_of(read_parameters(PROJECT_PATH, os.environ.get("KEDRO_ENV")))
 
 
 def layout_of(parameters: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +65,7 @@ def layout_of(parameters: dict[str, Any]) -> dict[str, Any]:
     split = parameters["feature_engineering"]["split"]
     count = {"kfold": split.get("folds", 5), "artist_kfold": ARTIST_FOLDS}.get(split["strategy"])
     return {
-        "architectures": {name: block["features"] for name, block in blocks.items()},
+        "architectures": {name: feature_set_of(block) for name, block in blocks.items()},
         "feature_inputs": {
             name: dict(block.get("inputs") or {}) for name, block in feature_sets.items()
         },
@@ -54,7 +77,13 @@ def layout_of(parameters: dict[str, Any]) -> dict[str, Any]:
 
 def _layout() -> dict[str, Any]:
     """The running session's layout, else that of the parameter files."""
-    return _conf_layout() if _session_layout is None else _session_layout
+    return _state["session"] or _conf_layout()
+
+
+def layout_to_build() -> dict[str, Any]:
+    """The layout to build the pipelines from now (``register_pipelines`` calls it)."""
+    _state["built"] = _layout()
+    return _state["built"]
 
 
 def configured_architectures() -> dict[str, str]:
@@ -83,9 +112,20 @@ def scoped(name: str, fold: str) -> str:
 
 
 def use_session_parameters(parameters: dict[str, Any]) -> None:
-    """Build the pipelines for a session's (checked) parameters if they declare others."""
-    global _session_layout  # noqa: PLW0603 - Kedro offers no per-session pipeline registry
-    layout = layout_of(parameters)
-    if layout != _layout():
-        _session_layout = layout
-        configure_project(__package__)  # forgets the registered pipelines
+    """Build the pipelines of this process from a session's parameters."""
+    try:
+        _state["session"] = layout_of(parameters)
+    except (KeyError, TypeError, AttributeError):  # malformed: the parameters' check says how
+        _state["session"] = None
+
+
+def check_pipelines_fit_session() -> None:
+    """Fail if this process built its pipelines for another shape than the session's."""
+    built, session = _state["built"], _state["session"]
+    if built is None or session is None or built == session:
+        return
+    differs = [name for key, name in _PARTS.items() if built[key] != session[key]]
+    raise InputError(
+        f"This process built its pipelines for other {' and '.join(differs)} than this "
+        "session's parameters declare: run a session of another shape in a process of its own."
+    )

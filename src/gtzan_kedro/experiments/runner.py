@@ -11,7 +11,9 @@ override, an unknown namespace) still has a run saying why.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,12 +22,12 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
-from kedro.framework.project import pipelines
 from kedro.framework.session import KedroSession
 from kedro.pipeline import Pipeline
 from mlflow.entities import RunStatus
 from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
 
+from gtzan_kedro import pipelines as project_pipelines
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.experiments.overrides import check_overrides, nest
 from gtzan_kedro.experiments.queue_file import Experiment, Queue
@@ -167,12 +169,19 @@ def _node_names(experiment: Experiment) -> list[str] | None:
     """
     if experiment.namespaces is None:
         return None
-    # A previous session may have asked Kedro for other pipelines only.
-    pipelines.set_requested(list(experiment.pipelines))
-    unknown = sorted(set(experiment.pipelines) - set(pipelines))
+    known = {module.name for module in pkgutil.iter_modules(project_pipelines.__path__)}
+    unknown = sorted(set(experiment.pipelines) - known)
     if unknown:
-        raise InputError(f"Unknown pipeline(s) {unknown}; registered: {sorted(pipelines)}.")
-    nodes = sum((pipelines[name] for name in experiment.pipelines), start=Pipeline([])).nodes
+        raise InputError(f"Unknown pipeline(s) {unknown}; registered: {sorted(known)}.")
+    # Built here, not taken from Kedro's registry, which a previous session may have
+    # restricted to its own pipelines.
+    nodes = sum(
+        (
+            importlib.import_module(f"{project_pipelines.__name__}.{name}").create_pipeline()
+            for name in experiment.pipelines
+        ),
+        start=Pipeline([]),
+    ).nodes
     found = {node.namespace.split(".")[0] for node in nodes if node.namespace}
     missing = sorted(set(experiment.namespaces) - found)
     if missing:

@@ -16,6 +16,7 @@ from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.pipelines.modelling.architectures import get_architecture
+from gtzan_kedro.project_config import feature_set_of
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def package_classifier(
         architecture=name,
         builder=architecture["builder"],
         framework=get_architecture(architecture["builder"]).framework,
-        feature_set=architecture["features"],
+        feature_set=feature_set_of(architecture),
         extractor=feature_set["extractor"],
         feature_params=feature_set.get("params", {}),
         feature_inputs={key: str(value) for key, value in feature_inputs.items()},

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.evaluation.statistics import mcnemar_exact, track_scores_with_intervals
 from gtzan_kedro.genres import GENRES
+from gtzan_kedro.project_config import feature_set_of
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def compare_architectures(
         {
             "architecture": architecture,
             "builder": architectures[architecture]["builder"],
-            "features": architectures[architecture]["features"],
+            "features": feature_set_of(architectures[architecture]),
             **track_scores_with_intervals(
                 predictions["label"],
                 predictions["predicted"],
@@ -345,7 +346,7 @@ def choose_champion(
     tags = {
         "architecture": name,
         "builder": architectures[name]["builder"],
-        "feature_set": architectures[name]["features"],
+        "feature_set": feature_set_of(architectures[name]),
         "track_accuracy": f"{best['track_accuracy']:.4f}",
         "data_fingerprint": _fingerprint(track_splits[["track_id", "path", "duration_s"]]),
         "split_fingerprint": _fingerprint(track_splits.drop(columns=["path", "duration_s"])),
