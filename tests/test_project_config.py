@@ -17,8 +17,8 @@ KFOLD = {"feature_engineering": {"split": {"strategy": "kfold", "folds": 3}}}
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A project copy with one architecture; Kedro's pipelines not built yet."""
-    project = copy_project(PROJECT_ROOT, tmp_path, architectures=("mlp",))
+    """A project copy with two architectures; Kedro's pipelines not built yet."""
+    project = copy_project(PROJECT_ROOT, tmp_path, architectures=("mlp", "svm"))
     bootstrap_project(project)  # what a new `kedro` process does
     return project
 
