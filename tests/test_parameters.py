@@ -71,6 +71,16 @@ SESSION_CASES = [
     ),
 ]
 OTHER_CASES = [
+    # Reporting and ingestion: checked here only, not again by their nodes.
+    ("reporting.baseline", "knn", r"^Invalid parameter reporting\.baseline='knn': use one of "),
+    ("reporting.alpha", 5, r"^Invalid parameter reporting\.alpha=5: "),
+    ("reporting.rank_by", ["accuracy"], r"^Invalid parameter reporting\.rank_by\.0='accuracy'"),
+    ("reporting.chart_metrics", ["n_tracks"], r"^Invalid parameter reporting\.chart_metrics\.0="),
+    ("reporting.bootstrap.resamples", 50, r"^Invalid parameter reporting\.bootstrap\.resamples=50"),
+    ("ingestion.source", "kaggle", r"^Invalid parameter ingestion\.source='kaggle': .*'download'"),
+    ("ingestion.generator.clips_per_genre", 0, r"^Invalid parameter ingestion\.generator\."),
+    ("ingestion.checks.silence_db", 3, r"^Invalid parameter ingestion\.checks\.silence_db=3: "),
+    ("ingestion.sources", "local", r"^Unknown parameter ingestion\.sources\b"),
     ("modelling.trainig.epochs", 5, r"^Unknown parameter modelling\.trainig\b"),
     (
         "feature_engineering.split.strategy",
@@ -141,7 +151,7 @@ def test_other_bad_parameters_name_the_parameter_in_one_line(
 
 
 def test_validation_and_split_sizes_must_leave_training_tracks(parameters):
-    split = {"validation_size": 0.5, "test_size": 0.5}
+    split = parameters["feature_engineering"]["split"] | {"validation_size": 0.5, "test_size": 0.5}
     bad = {
         **parameters,
         "feature_engineering": {**parameters["feature_engineering"], "split": split},

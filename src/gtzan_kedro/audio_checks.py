@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-# Used when a caller's parameters name none (conf/base/parameters_ingestion.yml sets them).
-DEFAULT_CHECKS = {"silence_db": -60.0, "min_seconds": 0.5}
-
 
 def peak_dbfs(samples: np.ndarray) -> float:
     """Return the loudest sample's level in dB full scale (-200 for digital silence)."""

@@ -1,6 +1,7 @@
 """The parameters' schema: checked when a run starts, before any node runs.
 
-Every block of ``conf/*/parameters*.yml`` has a pydantic model here. An architecture's
+Every block of ``conf/*/parameters*.yml`` has a pydantic model here, without defaults: each
+value has one home, the YAML. An architecture's
 ``model`` block is checked against its builder's keyword arguments and a feature set's
 ``params`` against its extractor's, from their type hints, so a registered function and its
 block are all it takes to add either. A wrong type, an out-of-range value or an unknown key
@@ -39,10 +40,10 @@ class _Block(BaseModel):
 class Training(_Block):
     """How a model with epochs is fitted (``modelling.training``, merged into each block)."""
 
-    epochs: PositiveInt = 20
-    batch_size: PositiveInt = 32
-    learning_rate: PositiveFloat = 0.001
-    early_stopping_patience: NonNegativeInt = 4
+    epochs: PositiveInt
+    batch_size: PositiveInt
+    learning_rate: PositiveFloat
+    early_stopping_patience: NonNegativeInt
 
 
 class Architecture(_Block):
@@ -57,7 +58,7 @@ class Architecture(_Block):
 class Modelling(_Block):
     """``modelling``: training defaults and one block per architecture."""
 
-    training: Training = Training()
+    training: Training
     architectures: dict[str, Architecture]
 
 
@@ -82,10 +83,10 @@ class FeatureSet(_Block):
 class Split(_Block):
     """``feature_engineering.split``: which track goes to which split."""
 
-    strategy: Literal["stratified", "artist_filtered", "kfold", "artist_kfold"] = "stratified"
-    validation_size: Fraction = 0.15
-    test_size: Fraction = 0.2
-    folds: Annotated[int, Field(ge=2)] = 5
+    strategy: Literal["stratified", "artist_filtered", "kfold", "artist_kfold"]
+    validation_size: Fraction
+    test_size: Fraction
+    folds: Annotated[int, Field(ge=2)]
 
     @model_validator(mode="after")
     def _leaves_training_tracks(self) -> Split:
@@ -97,28 +98,32 @@ class Split(_Block):
 class Executor(_Block):
     """``feature_engineering.executor``: where the per-track work runs."""
 
-    kind: Literal["local", "dask"] = "local"
+    kind: Literal["local", "dask"]
     # Workers: a positive number, or -1 for one per core (checked by the executor).
-    n_jobs: int = -1
-    address: str | None = None
+    n_jobs: int
+    address: str | None
 
 
 class FeatureEngineering(_Block):
     """``feature_engineering``: the split, the feature sets and how they are computed."""
 
-    split: Split = Split()
+    split: Split
     feature_sets: dict[str, FeatureSet]
-    executor: Executor = Executor()
-    recompute_features: bool = False
+    executor: Executor
+    recompute_features: bool
 
 
 class Inference(_Block):
-    """``inference``: classifying files with a trained model."""
+    """``inference``: classifying files with a trained model.
 
-    model: str = "champion"
-    top_k: Annotated[int, Field(ge=1, le=10)] = 3
-    silence_db: Annotated[float, Field(le=0)] = -60.0
-    min_seconds: Annotated[float, Field(ge=0)] = 0.5
+    ``model``, ``files`` and ``output`` are given at run time; the catalog says what their
+    absence means.
+    """
+
+    top_k: Annotated[int, Field(ge=1, le=10)]
+    silence_db: Annotated[float, Field(le=0)]
+    min_seconds: Annotated[float, Field(ge=0)]
+    model: str | None = None
     files: Any = None
     output: str | None = None
 
@@ -126,32 +131,80 @@ class Inference(_Block):
 class Bootstrap(_Block):
     """``reporting.bootstrap``: the intervals of the track scores."""
 
-    resamples: Annotated[int, Field(ge=1000)] = 1000
-    confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    resamples: Annotated[int, Field(ge=1000)]
+    confidence: Annotated[float, Field(gt=0, lt=1)]
+
+
+Score = Literal["track_accuracy", "track_macro_f1"]
 
 
 class Reporting(_Block):
     """``reporting``: the comparison, its statistics and the registry's champion."""
 
-    rank_by: list[Literal["track_accuracy", "track_macro_f1"]] = ["track_accuracy"]
-    chart_metrics: list[Literal["track_accuracy", "track_macro_f1"]] = ["track_accuracy"]
-    baseline: str = "svm"
-    alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
-    bootstrap: Bootstrap = Bootstrap()
-    promote_champion: Literal["auto", "always"] = "auto"
+    rank_by: Annotated[list[Score], Field(min_length=1)]
+    chart_metrics: Annotated[list[Score], Field(min_length=1)]
+    baseline: str
+    alpha: Annotated[float, Field(gt=0, lt=1)]
+    bootstrap: Bootstrap
+    promote_champion: Literal["auto", "always"]
+
+
+class Generator(_Block):
+    """``ingestion.generator``: the embedded GTZAN-shaped collection."""
+
+    clips_per_genre: PositiveInt
+    clip_seconds: PositiveFloat
+    sample_rate: PositiveInt
+
+
+class Download(_Block):
+    """``ingestion.download``: where GTZAN is fetched from and how it is verified."""
+
+    mirrors: list[str]
+    filename: str
+    checksum: str
+    timeout_s: PositiveFloat
+    attempts: PositiveInt
+
+
+class ClipChecks(_Block):
+    """``ingestion.checks``: what a clip must pass to be used."""
+
+    silence_db: Annotated[float, Field(le=0)]
+    min_seconds: Annotated[float, Field(ge=0)]
+
+
+class ExampleFigures(_Block):
+    """``ingestion.example_figures``: the spectrograms of one clip per genre."""
+
+    sample_rate: PositiveInt
+    n_fft: PositiveInt
+    hop_length: PositiveInt
+    n_mels: PositiveInt
+
+
+class Ingestion(_Block):
+    """``ingestion``: where the raw clips come from and what a usable clip is."""
+
+    source: Literal["generated", "local", "download"]
+    local_path: str | None
+    download: Download
+    checks: ClipChecks
+    generator: Generator
+    example_figures: ExampleFigures
 
 
 class Parameters(_Block):
-    """All parameters. Ingestion's sources check their own block when they are used."""
+    """All parameters; their values, defaults included, live in ``conf/``."""
 
     # NumPy and Keras take 32-bit seeds.
-    seed: Annotated[int, Field(ge=0, lt=2**32)] = 42
-    sample_rate: PositiveInt = 22050
-    ingestion: dict[str, Any] = {}
+    seed: Annotated[int, Field(ge=0, lt=2**32)]
+    sample_rate: PositiveInt
+    ingestion: Ingestion
     feature_engineering: FeatureEngineering
     modelling: Modelling
-    reporting: Reporting = Reporting()
-    inference: Inference = Inference()
+    reporting: Reporting
+    inference: Inference
 
 
 def validate_parameters(parameters: dict[str, Any]) -> Parameters:

@@ -63,7 +63,7 @@ def layout_of(parameters: dict[str, Any]) -> dict[str, Any]:
     blocks = parameters["modelling"]["architectures"]
     feature_sets = parameters["feature_engineering"]["feature_sets"]
     split = parameters["feature_engineering"]["split"]
-    count = {"kfold": split.get("folds", 5), "artist_kfold": ARTIST_FOLDS}.get(split["strategy"])
+    count = {"kfold": split["folds"], "artist_kfold": ARTIST_FOLDS}.get(split["strategy"])
     return {
         "architectures": {name: feature_set_of(block) for name, block in blocks.items()},
         "feature_inputs": {

@@ -12,7 +12,7 @@ from tests.commands.conftest import run_command
     [
         (
             "ingestion.source=kaggle",
-            "Error: Unknown parameter value ingestion.source='kaggle': use one of generated, local, download",
+            "Error: Invalid parameter ingestion.source='kaggle': input should be 'generated', 'local' or 'download'.",
         ),
         (
             "ingestion.source=local,ingestion.local_path=/nowhere/gtzan",

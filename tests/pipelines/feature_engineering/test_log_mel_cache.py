@@ -19,6 +19,7 @@ from gtzan_kedro.features.log_mel import log_mel
 from gtzan_kedro.pipelines.feature_engineering.nodes import extract_features, split_tracks
 from gtzan_kedro.pipelines.ingestion.nodes import build_track_table
 
+GENERATED = {"source": "generated", "checks": {"silence_db": -60.0, "min_seconds": 0.5}}
 SPLIT = {"split": {"strategy": "stratified", "validation_size": 0.25, "test_size": 0.25}}
 LOG_MEL = {
     "extractor": "log_mel",
@@ -69,7 +70,7 @@ def catalog(raw_folder: Path, tmp_path: Path) -> Catalog:
 def splits(catalog: Catalog):
     clips = catalog.folder({"type": AudioDataset, "sample_rate": 22050})
     headers = catalog.folder({"type": "gtzan_kedro.datasets.AudioMetadataDataset"})
-    return split_tracks(build_track_table(clips, headers, {"source": "generated"}), SPLIT, 1)
+    return split_tracks(build_track_table(clips, headers, GENERATED), SPLIT, 1)
 
 
 def never_decoded(splits) -> dict:

@@ -12,7 +12,7 @@ from gtzan_kedro.errors import InputError
 from gtzan_kedro.pipelines.ingestion.nodes import acquire_clips, build_track_table
 from tests.sources.gtzan_copies import gtzan_files, write_tar, write_tree, write_zip
 
-LOCAL = {"source": "local"}
+LOCAL = {"source": "local", "checks": {"silence_db": -60.0, "min_seconds": 0.5}}
 
 
 def save_raw(clips: dict, raw: Path) -> None:

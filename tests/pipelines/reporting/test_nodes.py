@@ -171,22 +171,6 @@ def test_architectures_evaluated_on_different_tracks_are_tested_on_the_tracks_bo
     assert "on the 20 test tracks both predicted (of 40 and 30)" in caplog.text
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"baseline": "knn"}, "reporting.baseline is 'knn', which is not an architecture"),
-        ({"alpha": 5}, "reporting.alpha is 5"),
-        ({"rank_by": ["accuracy"]}, "reporting.rank_by names 'accuracy'"),
-        ({"bootstrap": {"resamples": 0, "confidence": 0.95}}, "reporting.bootstrap.resamples"),
-    ],
-)
-def test_unusable_reporting_parameters_are_named(change, message):
-    with pytest.raises(InputError, match=message):
-        compare_architectures(
-            REPORTING | change, ARCHITECTURES, SEED, svm=track_predictions(right_on(20))
-        )
-
-
 def test_markdown_shows_intervals_and_what_is_significant():
     comparison = compare_architectures(
         REPORTING,
@@ -260,12 +244,3 @@ def test_chart_draws_each_interval_as_an_error_bar_best_first():
         assert [segment[1][1] for segment in segments] == pytest.approx(
             comparison[f"{metric}_ci_high"]
         )
-
-
-def test_chart_of_a_score_without_interval_is_refused():
-    comparison = compare_architectures(
-        REPORTING, ARCHITECTURES, SEED, svm=track_predictions(right_on(30))
-    )
-
-    with pytest.raises(InputError, match="reporting.chart_metrics names 'n_tracks'"):
-        plot_comparison(comparison, ["track_accuracy", "n_tracks"])

@@ -15,7 +15,7 @@ from kedro.io import DatasetError
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from gtzan_kedro.audio_checks import DEFAULT_CHECKS, silent, too_short
+from gtzan_kedro.audio_checks import silent, too_short
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.genres import AUDIO_EXTENSIONS, GENRES, label_of
 from gtzan_kedro.sources.generator import generated_clips
@@ -42,13 +42,7 @@ TRACK_TABLE_COLUMNS = [
 
 def source_folder(ingestion: dict[str, Any]) -> str:
     """Return the raw-layer folder of the configured ``ingestion.source``."""
-    source = ingestion.get("source")
-    if source not in SOURCE_FOLDERS:
-        raise InputError(
-            f"Unknown parameter value ingestion.source={source!r}: "
-            f"use one of {', '.join(SOURCE_FOLDERS)} (conf/base/parameters_ingestion.yml)."
-        )
-    return SOURCE_FOLDERS[source]
+    return SOURCE_FOLDERS[ingestion["source"]]
 
 
 def acquire_clips(
@@ -82,7 +76,7 @@ def build_track_table(
     status leaves it out of everything downstream.
     """
     folder = source_folder(ingestion)
-    checks = {**DEFAULT_CHECKS, **(ingestion.get("checks") or {})}
+    checks = ingestion["checks"]
     audio_paths = sorted(
         path
         for path in raw_clips
