@@ -8,10 +8,10 @@ import pytest
 import soundfile as sf
 from kedro.io import DatasetError
 
+from gtzan_kedro import audio_decoding
+from gtzan_kedro.audio_decoding import decode_audio
 from gtzan_kedro.datasets import AudioDataset, AudioMetadataDataset
-from gtzan_kedro.datasets import audio as audio_module
 from gtzan_kedro.datasets._fs import write_atomically
-from gtzan_kedro.datasets.audio import decode_audio
 from gtzan_kedro.datasets.audio_files import AudioFilesDataset
 from tests.conftest import SAMPLE_RATE, tone
 
@@ -179,7 +179,7 @@ def test_decode_audio_names_the_parameter_to_raise(tmp_path: Path, write_clip):
 def test_long_stereo_file_is_decoded_block_by_block_like_a_whole_read(
     tmp_path: Path, write_clip, monkeypatch
 ):
-    monkeypatch.setattr(audio_module, "BLOCK_FRAMES", 1000)
+    monkeypatch.setattr(audio_decoding, "BLOCK_FRAMES", 1000)
     left, right = tone(300.0, 1.0), tone(500.0, 1.0)
     path = write_clip(tmp_path / "stereo.wav", np.stack([left, right], axis=1))
     whole, _ = sf.read(path, dtype="float32")

@@ -7,24 +7,21 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-import librosa
 import numpy as np
 import soundfile as sf
 from kedro.io import DatasetError
 
+from gtzan_kedro.audio_decoding import (
+    DEFAULT_MAX_SECONDS,
+    HOW_TO_FIX,
+    SOUNDFILE_ERRORS,
+    decode_audio,
+    soundfile_reason,
+)
 from gtzan_kedro.datasets._fs import FileDataset, write_atomically
 
-_HOW_TO_FIX = "re-download or re-export the file, or delete it to leave it out"
-# The most one clip may decode by default: a 15-minute track, far above GTZAN's 30 s.
-DEFAULT_MAX_SECONDS = 15 * 60.0
-# Samples a clip may hold per second of the limit: stereo at 96 kHz, so that a high rate or
-# many channels cannot make a short clip as costly as a long one.
-MAX_SAMPLES_PER_SECOND = 2 * 96_000
-# Frames decoded per step: memory stays one block plus the (mono) result, whatever the file.
-BLOCK_FRAMES = 1 << 16
 # libsndfile's header log for a data chunk cut short: "data : 44100 (should be 22028)".
 _SHORT_DATA_CHUNK = re.compile(r"^\s*(?:data|Data Size|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.M)
-_SOUNDFILE_ERRORS = (sf.LibsndfileError, RuntimeError, TypeError)
 
 
 class AudioDataset(FileDataset[np.ndarray | bytes, np.ndarray]):
@@ -124,16 +121,16 @@ class AudioMetadataDataset(FileDataset[None, dict[str, Any]]):
         try:
             if self._filesystem.size(self._path) == 0:
                 raise DatasetError(
-                    f"Audio file '{self._filepath}' is empty (0 bytes): {_HOW_TO_FIX}."
+                    f"Audio file '{self._filepath}' is empty (0 bytes): {HOW_TO_FIX}."
                 )
             with self._filesystem.open(self._path, "rb") as stream:
                 info = sf.info(stream)
         except FileNotFoundError as error:
             raise DatasetError(f"Audio file '{self._filepath}' does not exist.") from error
-        except _SOUNDFILE_ERRORS as error:
+        except SOUNDFILE_ERRORS as error:
             raise DatasetError(
                 f"Cannot read the header of audio file '{self._filepath}' "
-                f"({_reason(error)}): {_HOW_TO_FIX}."
+                f"({soundfile_reason(error)}): {HOW_TO_FIX}."
             ) from None
         return {
             "sample_rate": int(info.samplerate),
@@ -165,30 +162,6 @@ def _truncation(header_log: str) -> dict[str, Any]:
     }
 
 
-def decode_audio(  # noqa: PLR0913 - keywords with defaults, callers name them
-    encoded: bytes,
-    name: str,
-    sample_rate: int | None,
-    *,
-    mono: bool = True,
-    max_seconds: float | None = DEFAULT_MAX_SECONDS,
-    limit_name: str = "max_seconds",
-) -> np.ndarray:
-    """Decode an encoded file to float32 samples, mono and resampled like every loaded clip.
-
-    Shared by ``AudioDataset`` and the serving pipeline, which receives files as bytes.
-    A file lasting longer than ``max_seconds`` (``None``: no limit) is refused from its header
-    before decoding; ``limit_name`` is the parameter the message tells the user to raise.
-    Raises ``DatasetError`` naming ``name`` when the bytes are empty, too long or not audio.
-    """
-    if not encoded:
-        raise DatasetError(f"Audio file '{name}' is empty (0 bytes): {_HOW_TO_FIX}.")
-    samples, native_rate = _decode(encoded, name, mono, (max_seconds, limit_name))
-    if sample_rate and native_rate != sample_rate:
-        samples = librosa.resample(samples, orig_sr=native_rate, target_sr=sample_rate)
-    return np.ascontiguousarray(samples, dtype=np.float32)
-
-
 def _read_bytes(filesystem: Any, path: str, filepath: str) -> bytes:
     """Read a whole file, turning a missing or empty one into a clear ``DatasetError``."""
     try:
@@ -197,90 +170,5 @@ def _read_bytes(filesystem: Any, path: str, filepath: str) -> bytes:
     except FileNotFoundError as error:
         raise DatasetError(f"Audio file '{filepath}' does not exist.") from error
     if not encoded:
-        raise DatasetError(f"Audio file '{filepath}' is empty (0 bytes): {_HOW_TO_FIX}.")
+        raise DatasetError(f"Audio file '{filepath}' is empty (0 bytes): {HOW_TO_FIX}.")
     return encoded
-
-
-def _reason(error: Exception) -> str:
-    """Return libsndfile's own words for an error, without a trailing full stop."""
-    return (getattr(error, "error_string", None) or str(error)).rstrip(".")
-
-
-def _decode(
-    encoded: bytes, name: str, mono: bool, limit: tuple[float | None, str]
-) -> tuple[np.ndarray, int]:
-    """Decode to mono ``(frames,)`` or ``(channels, frames)`` float32 and the native rate."""
-    try:
-        with sf.SoundFile(io.BytesIO(encoded)) as audio:
-            _check_length(audio.frames / audio.samplerate, name, limit)
-            _check_samples(audio, name, limit)
-            samples = _read_blocks(audio, mono)
-            rate = audio.samplerate
-    except _SOUNDFILE_ERRORS as soundfile_error:
-        samples, rate = _decode_with_audioread(encoded, name, mono, limit, soundfile_error)
-    if samples.shape[-1] == 0:
-        raise DatasetError(f"Audio file '{name}' holds no samples: {_HOW_TO_FIX}.")
-    return samples, int(rate)
-
-
-def _check_length(seconds: float, name: str, limit: tuple[float | None, str]) -> None:
-    """Refuse a clip longer than the limit, naming the file, the limit and its parameter."""
-    max_seconds, limit_name = limit
-    if max_seconds is not None and seconds > max_seconds:
-        raise DatasetError(
-            f"Audio file '{name}' lasts {seconds:.0f} s, longer than the {max_seconds:g} s one "
-            f"clip may decode: not decoded. Raise {limit_name} to allow longer clips."
-        )
-
-
-def _check_samples(audio: sf.SoundFile, name: str, limit: tuple[float | None, str]) -> None:
-    """Refuse a clip holding more samples than ``max_seconds`` of stereo at 96 kHz."""
-    max_seconds, limit_name = limit
-    samples = audio.frames * audio.channels
-    if max_seconds is not None and samples > max_seconds * MAX_SAMPLES_PER_SECOND:
-        raise DatasetError(
-            f"Audio file '{name}' holds {samples} samples ({audio.channels} channels at "
-            f"{audio.samplerate} Hz), more than {max_seconds:g} s of stereo at 96 kHz that one "
-            f"clip may decode: not decoded. Raise {limit_name} to allow larger clips."
-        )
-
-
-def _read_blocks(audio: sf.SoundFile, mono: bool) -> np.ndarray:
-    """Decode block by block into one preallocated array (downmixed per block when mono)."""
-    shape = (audio.frames,) if mono else (audio.frames, audio.channels)
-    samples = np.empty(shape, dtype=np.float32)
-    filled = 0
-    for decoded in audio.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True):
-        # A header can promise more frames than the file holds: keep what was decoded.
-        block = decoded[: len(samples) - filled]
-        samples[filled : filled + len(block)] = block.mean(axis=1) if mono else block
-        filled += len(block)
-    samples = samples[:filled]
-    return samples if mono else samples.T
-
-
-def _decode_with_audioread(
-    encoded: bytes,
-    name: str,
-    mono: bool,
-    limit: tuple[float | None, str],
-    soundfile_error: Exception,
-) -> tuple[np.ndarray, int]:
-    """Decode what libsndfile cannot read through audioread, never more than the limit."""
-    max_seconds = limit[0]
-    try:
-        # audioread (ffmpeg, gstreamer ...) covers what libsndfile cannot read; it has no
-        # header to check first, so it decodes at most one second past the limit.
-        samples, rate = librosa.load(
-            io.BytesIO(encoded),
-            sr=None,
-            mono=mono,
-            duration=None if max_seconds is None else max_seconds + 1.0,
-        )
-    except Exception:  # noqa: BLE001 - any decoder failure means unreadable
-        raise DatasetError(
-            f"Cannot decode audio file '{name}' ({_reason(soundfile_error)}): {_HOW_TO_FIX}."
-        ) from None
-    _check_length(samples.shape[-1] / rate, name, limit)
-    samples = samples if mono else np.atleast_2d(samples)
-    return samples.astype(np.float32), int(rate)

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from kedro.io import AbstractDataset, DatasetError
 
-from gtzan_kedro.datasets.audio import DEFAULT_MAX_SECONDS, AudioDataset
+from gtzan_kedro.audio_decoding import DEFAULT_MAX_SECONDS
+from gtzan_kedro.datasets.audio import AudioDataset
 from gtzan_kedro.genres import AUDIO_EXTENSIONS
 
 

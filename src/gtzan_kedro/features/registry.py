@@ -13,18 +13,18 @@ from typing import Any
 
 import numpy as np
 
+from gtzan_kedro.registry import Registry
+
 Extractor = Callable[..., np.ndarray]
 
-FEATURE_SETS: dict[str, Extractor] = {}
+FEATURE_SETS: Registry[Extractor] = Registry("feature extractor")
 
 
 def feature_set(name: str) -> Callable[[Extractor], Extractor]:
     """Register the decorated extractor as feature set ``name``."""
 
     def decorator(extractor: Extractor) -> Extractor:
-        if name in FEATURE_SETS:
-            raise ValueError(f"Feature set '{name}' is registered twice.")
-        FEATURE_SETS[name] = extractor
+        FEATURE_SETS.register(name, extractor)
         return extractor
 
     return decorator
@@ -32,11 +32,7 @@ def feature_set(name: str) -> Callable[[Extractor], Extractor]:
 
 def get_extractor(name: str) -> Extractor:
     """Return the extractor registered as ``name``, or fail listing the known ones."""
-    try:
-        return FEATURE_SETS[name]
-    except KeyError:
-        known = ", ".join(sorted(FEATURE_SETS))
-        raise ValueError(f"Unknown feature extractor '{name}'. Known: {known}.") from None
+    return FEATURE_SETS.named(name)
 
 
 def featurise_clip(

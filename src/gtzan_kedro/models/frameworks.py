@@ -15,6 +15,8 @@ from typing import Any, Protocol
 import joblib
 import numpy as np
 
+from gtzan_kedro.models.keras_loader import load_keras as _keras
+
 logger = logging.getLogger(__name__)
 
 History = dict[str, list[float]]
@@ -44,13 +46,6 @@ class FrameworkAdapter(Protocol):
 
     def load(self, folder: Path) -> Any:
         """Read back what :meth:`save` wrote."""
-
-
-def _keras() -> Any:
-    """Keras, imported on first use: TensorFlow takes seconds and 0.5 GB to import."""
-    import keras  # noqa: PLC0415
-
-    return keras
 
 
 class KerasAdapter:

@@ -26,6 +26,7 @@ import librosa
 import numpy as np
 
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.models.keras_loader import load_keras as _keras
 from gtzan_kedro.models.pretrained import (
     DEFAULT_WHEEL_CACHE,
     FETCH_COMMAND,
@@ -76,13 +77,6 @@ CHECKPOINT_SCOPES = {
     "dense_1": "dense_1",
 }
 BATCH_NORM_VARIABLES = ("gamma", "beta", "moving_mean", "moving_variance")
-
-
-def _keras() -> Any:
-    """Keras, imported on first use: TensorFlow takes seconds and 0.5 GB to import."""
-    import keras  # noqa: PLC0415
-
-    return keras
 
 
 # ---------------------------------------------------------------- preprocessing

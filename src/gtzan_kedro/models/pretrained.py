@@ -6,8 +6,8 @@ sha256 is checked before it is moved, under its own name, into the cache folder.
 find it there and never reach the network. Members are read from the wheel by name with
 ``zipfile``; nothing else in it is extracted.
 
-``python -m gtzan_kedro.models.pretrained`` fills the cache (and converts the weights with
-``--weights-dir``), e.g. before the test suite, which never fetches.
+``python -m gtzan_kedro.models.pretrained`` fills the cache, e.g. before the test suite, which
+never fetches; the weights are converted when a run first reads them.
 """
 
 from __future__ import annotations
@@ -185,22 +185,15 @@ def licence_text(wheel: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Fetch the musicnn wheel into the cache; with ``--weights-dir``, convert its weights too."""
+    """Fetch the musicnn wheel into the cache (its weights are converted on first use)."""
     parser = argparse.ArgumentParser(prog=FETCH_COMMAND, description=main.__doc__)
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_WHEEL_CACHE)
     parser.add_argument("--wheel", type=Path, help="a downloaded wheel to use instead of pip")
     parser.add_argument("--index-url", help="the package index pip asks (default: pip's own)")
-    parser.add_argument("--weights-dir", type=Path, help="also convert the weights into DIR")
-    parser.add_argument("--model", action="append", help="MSD_musicnn (default), MTT_musicnn")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         wheel = fetch_wheel(args.cache_dir, wheel=args.wheel, index_url=args.index_url)
-        if args.weights_dir:
-            from gtzan_kedro.models.musicnn import ensure_musicnn_weights  # noqa: PLC0415
-
-            for model in args.model or ["MSD_musicnn"]:
-                ensure_musicnn_weights(model, args.weights_dir, wheel_cache=args.cache_dir)
     except InputError as error:
         sys.exit(f"Error: {error}")
     logger.info("Ready: '%s'.", wheel)

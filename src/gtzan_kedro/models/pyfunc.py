@@ -21,7 +21,7 @@ from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 from packaging.requirements import Requirement
 
-from gtzan_kedro.datasets.audio import decode_audio
+from gtzan_kedro.audio_decoding import decode_audio
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.models.prediction import ClipLimits, classify_clips

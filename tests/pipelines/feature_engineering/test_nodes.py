@@ -126,7 +126,9 @@ def test_mfcc_stats_give_one_row_of_statistics_per_window():
 def test_feature_sets_are_registered_by_name_and_unknown_ones_listed():
     assert {"log_mel", "mfcc_stats"} <= set(FEATURE_SETS)
     assert get_extractor("log_mel") is log_mel
-    with pytest.raises(ValueError, match="Unknown feature extractor 'chroma'. Known: .*log_mel"):
+    with pytest.raises(
+        ValueError, match="Unknown feature extractor 'chroma'. Known feature extractors: .*log_mel"
+    ):
         get_extractor("chroma")
     with pytest.raises(ValueError, match="registered twice"):
         feature_set("log_mel")(log_mel)

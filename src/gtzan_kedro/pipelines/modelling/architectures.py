@@ -21,6 +21,9 @@ from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
+from gtzan_kedro.models.keras_loader import load_keras as _keras
+from gtzan_kedro.registry import Registry
+
 if TYPE_CHECKING:
     import keras
 
@@ -36,16 +39,14 @@ class Architecture:
     framework: str
 
 
-ARCHITECTURES: dict[str, Architecture] = {}
+ARCHITECTURES: Registry[Architecture] = Registry("builder")
 
 
 def architecture(name: str, *, framework: str) -> Callable[[Builder], Builder]:
     """Register the decorated builder as ``name``, its models handled by ``framework``."""
 
     def decorator(builder: Builder) -> Builder:
-        if name in ARCHITECTURES:
-            raise ValueError(f"Architecture '{name}' is registered twice.")
-        ARCHITECTURES[name] = Architecture(builder, framework)
+        ARCHITECTURES.register(name, Architecture(builder, framework))
         return builder
 
     return decorator
@@ -53,18 +54,7 @@ def architecture(name: str, *, framework: str) -> Callable[[Builder], Builder]:
 
 def get_architecture(name: str) -> Architecture:
     """Return the builder registered as ``name``, or fail listing the known ones."""
-    try:
-        return ARCHITECTURES[name]
-    except KeyError:
-        known = ", ".join(sorted(ARCHITECTURES))
-        raise ValueError(f"Unknown builder '{name}'. Known builders: {known}.") from None
-
-
-def _keras() -> Any:
-    """Keras, imported on first use: TensorFlow takes seconds and 0.5 GB to import."""
-    import keras  # noqa: PLC0415
-
-    return keras
+    return ARCHITECTURES.named(name)
 
 
 def _classifier_head(features: Any, n_classes: int, dropout: float) -> Any:
@@ -264,8 +254,3 @@ def build_svm(
             ),
         ]
     )
-
-
-# Builders on pretrained musicnn features, in a module of their own; imported last because
-# they register with `architecture` above.
-from gtzan_kedro.pipelines.modelling import musicnn_architectures  # noqa: E402, F401
