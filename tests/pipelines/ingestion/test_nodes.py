@@ -89,11 +89,6 @@ def test_empty_raw_folder_says_how_to_get_data(tmp_path: Path):
         track_table_of(tmp_path / "nothing_here")
 
 
-def test_unknown_source_names_the_parameter():
-    with pytest.raises(InputError, match=r"ingestion\.source='kaggle'.*generated, local, download"):
-        acquire_clips({"source": "kaggle"}, seed=1)
-
-
 def test_generated_clips_land_in_their_own_folder():
     clips = acquire_clips(
         {
