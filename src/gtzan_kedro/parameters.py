@@ -86,6 +86,7 @@ class Split(_Block):
     validation_size: Fraction = 0.15
     test_size: Fraction = 0.2
     folds: Annotated[int, Field(ge=2)] = 5
+    min_tracks_per_label: PositiveInt = 2
 
     @model_validator(mode="after")
     def _leaves_training_tracks(self) -> Split:
