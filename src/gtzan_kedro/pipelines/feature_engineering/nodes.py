@@ -220,17 +220,19 @@ def extract_features(  # noqa: PLR0913, PLR0917 - Kedro passes one positional in
             for track_id, result in chunk:
                 if isinstance(result, TrackFailure):
                     logger.warning("Features of track '%s' failed: %s", track_id, result.error)
-                    failures.append(track_id)
+                    failures.append((track_id, result.error))
             yield {
                 track_id: {"fingerprint": fingerprints[track_id], "features": result}
                 for track_id, result in chunk
                 if not isinstance(result, TrackFailure)
             }
     if failures:
+        names = ", ".join(track_id for track_id, _ in failures[:5])
         raise InputError(
-            f"{len(failures)} track(s) could not be featurised ({', '.join(failures[:5])}"
-            f"{' ...' if len(failures) > 5 else ''}; see the warnings above): fix or remove their "
-            "files and run again; the other tracks' features are saved and will be reused."
+            f"{len(failures)} track(s) could not be featurised ({names}"
+            f"{' ...' if len(failures) > 5 else ''}; first: {failures[0][1]}; see the warnings "
+            "above): fix or remove their files, or the feature set's params, and run again; the "
+            "other tracks' features are saved and will be reused."
         )
 
 
