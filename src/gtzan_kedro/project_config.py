@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from kedro.framework.project import configure_project, settings
 
-PROJECT_PATH = Path(__file__).resolve().parents[2]
+from gtzan_kedro.project_path import project_root
 
 # The artist-filtered lists give three artist-disjoint partitions: one fold each.
 ARTIST_FOLDS = 3
@@ -28,7 +27,7 @@ _session_layout: dict[str, Any] | None = None
 def _conf_layout() -> dict[str, Any]:
     """The pipelines' layout as the parameter files declare it."""
     loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(PROJECT_PATH / settings.CONF_SOURCE),
+        conf_source=str(project_root() / settings.CONF_SOURCE),
         env=os.environ.get("KEDRO_ENV"),
         **settings.CONFIG_LOADER_ARGS,
     )
