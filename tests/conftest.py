@@ -97,13 +97,8 @@ def copy_project(
     (project / "conf" / "local").mkdir()
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy(source / name, project / name)
-    # Each copy tracks into its own MLflow store, never the developer's mlflow.db.
-    mlflow_config = project / "conf" / "base" / "mlflow.yml"
-    mlflow_config.write_text(
-        mlflow_config.read_text().replace(
-            "sqlite:///${project_root:}/mlflow.db", f"sqlite:///{project}/mlflow.db"
-        )
-    )
+    # mlflow.yml is copied as is: `${project_root:}` is the copy, so each copy tracks into its
+    # own MLflow store, never the developer's mlflow.db.
     modelling = project / "conf" / "base" / "parameters_modelling.yml"
     parameters = yaml.safe_load(modelling.read_text())
     blocks = parameters["modelling"]["architectures"]

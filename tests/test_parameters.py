@@ -108,6 +108,36 @@ OTHER_CASES = [
         "chroma",
         r"^Invalid parameter feature_engineering\.feature_sets\.log_mel\.extractor='chroma'",
     ),
+    # Valid by type but meaningless: zero bands, windows that skip frames.
+    (
+        "feature_engineering.feature_sets.log_mel.params.n_mels",
+        0,
+        r"^Invalid parameter feature_engineering\.feature_sets\.log_mel\.params\.n_mels=0: "
+        r"input should be greater than 0\. \(log_mel takes",
+    ),
+    (
+        "feature_engineering.feature_sets.mfcc_stats.params.n_mfcc",
+        -3,
+        r"^Invalid parameter feature_engineering\.feature_sets\.mfcc_stats\.params\.n_mfcc=-3",
+    ),
+    (
+        "feature_engineering.feature_sets.mfcc_stats.params.window_hop",
+        500,
+        r"^Invalid parameter feature_engineering\.feature_sets\.mfcc_stats\.params\."
+        r"window_hop=500: may not exceed window_frames=128\.$",
+    ),
+    (
+        "feature_engineering.feature_sets.log_mel.params.hop_length",
+        4096,
+        r"^Invalid parameter feature_engineering\.feature_sets\.log_mel\.params\."
+        r"hop_length=4096: may not exceed n_fft=2048\.$",
+    ),
+    (
+        "feature_engineering.feature_sets.log_mel.window.hop",
+        129,
+        r"^Invalid parameter feature_engineering\.feature_sets\.log_mel\.window=.*"
+        r"hop=129 may not exceed frames=128",
+    ),
 ]
 
 

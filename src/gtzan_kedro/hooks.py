@@ -13,6 +13,7 @@ from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from mlflow.entities import Run, RunStatus
 from mlflow.tracking import MlflowClient
+from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
 
 from gtzan_kedro.parameters import validate_parameters
 from gtzan_kedro.project_config import check_pipelines_fit_session, use_session_parameters
@@ -27,6 +28,8 @@ EXPERIMENT_KIND = "custom_model_development"
 # The process that owns a run: a run left RUNNING by a process that is gone was killed.
 PID_TAG = "gtzan_kedro.pid"
 HOST_TAG = "gtzan_kedro.host"
+# Why a run failed: the node and its error in one line (kedro-mlflow marks the run FAILED).
+ERROR_TAG = "gtzan_kedro.error"
 # A process's start time is known to about a second: slack when comparing it with a run's.
 CLOCK_SLACK_MS = 2000
 
@@ -75,6 +78,19 @@ class MlflowRunHook:
             logger.info("MLflow run name: '%s'.", tags[RUN_NAME_TAG], extra={"markup": False})
         mlflow.set_tags(tags)
         close_runs_of_killed_processes(client, run.info.experiment_id)
+
+    @hook_impl
+    def on_node_error(self, error: Exception, node: Any) -> None:
+        """Tag the run with the failed node and its error, before kedro-mlflow fails the run."""
+        if mlflow.active_run() is not None:
+            mlflow.set_tag(ERROR_TAG, failure_reason(node.name, error))
+
+
+def failure_reason(node_name: str, error: BaseException) -> str:
+    """``node: ErrorType: first line of the message``, within MLflow's tag length."""
+    lines = str(error).strip().splitlines()
+    reason = f"{node_name}: {type(error).__name__}" + (f": {lines[0]}" if lines else "")
+    return reason[:MAX_TAG_VAL_LENGTH]
 
 
 def run_name(

@@ -28,6 +28,7 @@ from pydantic import (
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import FEATURE_SETS
+from gtzan_kedro.features.registry import disordered_parameter
 from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES, Fraction
 
 
@@ -68,6 +69,12 @@ class Window(_Block):
     frames: PositiveInt
     hop: PositiveInt
 
+    @model_validator(mode="after")
+    def _covers_every_frame(self) -> Window:
+        if self.hop > self.frames:
+            raise ValueError(f"hop={self.hop} may not exceed frames={self.frames}")
+        return self
+
 
 class FeatureSet(_Block):
     """``feature_engineering.feature_sets.<name>``: an extractor, its parameters, windows."""
@@ -87,6 +94,7 @@ class Split(_Block):
     validation_size: Fraction
     test_size: Fraction
     folds: Annotated[int, Field(ge=2)]
+    min_tracks_per_label: PositiveInt
 
     @model_validator(mode="after")
     def _leaves_training_tracks(self) -> Split:
@@ -219,6 +227,7 @@ def validate_parameters(parameters: dict[str, Any]) -> Parameters:
         extractor = FEATURE_SETS[feature_set.extractor]
         placeholders = dict.fromkeys(feature_set.inputs, "<catalog dataset>")
         _check_keywords(extractor, feature_set.params | placeholders, f"{prefix}.params")
+        _check_ordered(feature_set.extractor, feature_set.params, f"{prefix}.params")
     _check_known(checked.reporting.baseline, checked.modelling.architectures, "reporting.baseline")
     for name, block in checked.modelling.architectures.items():
         prefix = f"modelling.architectures.{name}"
@@ -243,6 +252,13 @@ def _check_known(name: str, known: dict[str, Any], where: str) -> None:
         raise InputError(
             f"Invalid parameter {where}={name!r}: use one of {', '.join(sorted(known))}."
         )
+
+
+def _check_ordered(extractor: str, params: dict[str, Any], where: str) -> None:
+    """Fail if ``params`` break one of the extractor's ordered pairs (hop above window)."""
+    problem = disordered_parameter(extractor, params)
+    if problem:
+        raise InputError(f"Invalid parameter {where}.{problem}.")
 
 
 def _check_keywords(function: Callable[..., Any], values: dict[str, Any], where: str) -> None:

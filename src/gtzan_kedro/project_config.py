@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from kedro.framework.project import settings
 
 from gtzan_kedro.errors import InputError
-
-PROJECT_PATH = Path(__file__).resolve().parents[2]
+from gtzan_kedro.project_path import project_root
 
 # The artist-filtered lists give three artist-disjoint partitions: one fold each.
 ARTIST_FOLDS = 3
@@ -55,7 +53,7 @@ def read_parameters(
 @cache
 def _conf_layout() -> dict[str, Any]:
     """The layout the parameter files declare, for pipelines built outside a session."""
-    return layout_of(read_parameters(PROJECT_PATH, os.environ.get("KEDRO_ENV")))
+    return layout_of(read_parameters(project_root(), os.environ.get("KEDRO_ENV")))
 
 
 def layout_of(parameters: dict[str, Any]) -> dict[str, Any]:

@@ -7,13 +7,14 @@ from kedro.config import OmegaConfigLoader
 
 from gtzan_kedro.hooks import MlflowRunHook, ParameterValidationHook
 from gtzan_kedro.output_log import OutputLogHook
-from gtzan_kedro.project_config import PROJECT_PATH
+from gtzan_kedro.project_path import ProjectPathHook, project_root
 from gtzan_kedro.viz_offline import keep_kedro_viz_offline
 
 # kedro-mlflow registers its own hook as a plugin. ParameterValidationHook checks the
 # parameters before anything runs, MlflowRunHook names and tags the run kedro-mlflow starts,
-# and OutputLogHook logs where each dataset a run writes ends up.
-HOOKS = (ParameterValidationHook(), MlflowRunHook(), OutputLogHook())
+# and OutputLogHook logs where each dataset a run writes ends up. ProjectPathHook points
+# `${project_root:}` at the session's project.
+HOOKS = (ProjectPathHook(), ParameterValidationHook(), MlflowRunHook(), OutputLogHook())
 
 # In `kedro viz`'s server process: no update check against PyPI (see viz_offline.py).
 keep_kedro_viz_offline()
@@ -29,7 +30,8 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # An environment (conf/local, conf/gtzan) overrides single keys, not whole top-level blocks.
     "merge_strategy": {"parameters": "soft"},
-    # `${project_root:}`: the checkout's root, for paths that must not depend on the folder a
-    # command runs in (the MLflow store).
-    "custom_resolvers": {"project_root": lambda: str(PROJECT_PATH)},
+    # `${project_root:}`: the root of the project the command runs in (never where the package
+    # is installed), for paths that must not depend on the folder a command runs in (the
+    # MLflow store).
+    "custom_resolvers": {"project_root": lambda: str(project_root())},
 }

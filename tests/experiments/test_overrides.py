@@ -6,7 +6,7 @@ import pytest
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.experiments.overrides import check_overrides, nest
-from gtzan_kedro.project_config import PROJECT_PATH
+from tests.conftest import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,7 @@ def parameters() -> dict:
 
     from gtzan_kedro import settings  # noqa: PLC0415
 
-    loader = OmegaConfigLoader(str(PROJECT_PATH / "conf"), **settings.CONFIG_LOADER_ARGS)
+    loader = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), **settings.CONFIG_LOADER_ARGS)
     return loader["parameters"]
 
 

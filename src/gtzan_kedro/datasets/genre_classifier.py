@@ -27,9 +27,10 @@ class GenreClassifierDataset(AbstractDataset[GenreClassifier, GenreClassifier]):
     """A :class:`GenreClassifier` saved in ``path``, and logged to the active MLflow run.
 
     The folder is replaced as a whole (written beside it, then renamed), so it always holds
-    one complete model. When an MLflow run is active (a tracked ``kedro run``), the model is
-    also logged to it as a pyfunc model named after its architecture, which is what the
-    registry, ``gtzan-kedro predict`` and ``mlflow models serve`` load.
+    one complete model. When an MLflow run is active (a tracked ``kedro run``) and
+    ``log_to_mlflow`` is true, the model is also logged to it as a pyfunc model named after
+    its architecture, which is what the registry, ``gtzan-kedro predict`` and ``mlflow models
+    serve`` load.
 
     Example catalog entry::
 
@@ -38,8 +39,11 @@ class GenreClassifierDataset(AbstractDataset[GenreClassifier, GenreClassifier]):
           path: data/06_models/{namespace}
     """
 
-    def __init__(self, *, path: str, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, *, path: str, log_to_mlflow: bool = True, metadata: dict[str, Any] | None = None
+    ) -> None:
         self._path = Path(path)
+        self._log_to_mlflow = log_to_mlflow
         self.metadata = metadata
 
     def load(self) -> GenreClassifier:
@@ -61,7 +65,7 @@ class GenreClassifierDataset(AbstractDataset[GenreClassifier, GenreClassifier]):
             shutil.rmtree(previous, ignore_errors=True)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        if mlflow.active_run() is not None:
+        if self._log_to_mlflow and mlflow.active_run() is not None:
             log_genre_classifier(self._path, data.architecture, _input_example(data))
             logger.info("Logged MLflow model '%s' to the run.", data.architecture)
 

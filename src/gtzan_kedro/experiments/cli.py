@@ -9,6 +9,7 @@ from typing import Any
 import click
 from kedro.framework.cli.utils import CONTEXT_SETTINGS, env_option
 
+from gtzan_kedro.errors import input_error_in
 from gtzan_kedro.experiments.queue_file import Queue, QueueFileError, load_queue
 
 # The commands import the queue machinery (MLflow, pandas, matplotlib) only when they run:
@@ -50,7 +51,13 @@ def run(metadata: Any, queue_file: Path | None, env: str | None, code_version: s
     from gtzan_kedro.experiments.runner import run_queue  # noqa: PLC0415 - see above
 
     project_path = _project_path(metadata)
-    summary = run_queue(_load(queue_file, project_path), project_path, env, code_version)
+    try:
+        summary = run_queue(_load(queue_file, project_path), project_path, env, code_version)
+    except Exception as error:  # e.g. the queue is already running, a damaged store
+        user_error = input_error_in(error)
+        if user_error is None:
+            raise
+        raise click.ClickException(str(user_error)) from None
     click.echo(summary.markdown)
     click.echo(f"Also in the MLflow run {summary.parent_run_id} (`mlflow ui`).")
     if summary.failed:

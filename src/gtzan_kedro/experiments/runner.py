@@ -1,5 +1,9 @@
 """Run a queue: each experiment as its own Kedro session and its own MLflow run.
 
+Each experiment runs in a process of its own, so that even one that dies (a native abort,
+the out-of-memory killer) is recorded as that experiment's failure, with its exit status,
+and the queue goes on. One queue runs at a time (a lock file with its owner's process id).
+
 How the runs are made: the queue creates each experiment's MLflow run itself, tagged and
 linked to the queue's parent run, and makes it the active run before the Kedro session
 starts. kedro-mlflow's hook then logs into that run instead of starting one (its support
@@ -13,7 +17,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import multiprocessing
 import pkgutil
+import signal
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,12 +29,15 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
 from kedro.pipeline import Pipeline
 from mlflow.entities import RunStatus
+from mlflow.tracking import MlflowClient
 from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
 
 from gtzan_kedro import pipelines as project_pipelines
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.experiments.lock import queue_lock
 from gtzan_kedro.experiments.overrides import check_overrides, nest
 from gtzan_kedro.experiments.queue_file import Experiment, Queue
 from gtzan_kedro.experiments.summary import experiment_runs, summary_markdown, summary_table
@@ -72,7 +81,12 @@ def run_queue(
             f"MLflow run {active.info.run_id} is active: end it (mlflow.end_run()) before "
             "running a queue, whose experiments each get a run of their own."
         )
-    project = QueueProject.open(project_path, env)
+    with queue_lock(project_path, queue.name):
+        return _run_locked(queue, QueueProject.open(project_path, env), code_version)
+
+
+def _run_locked(queue: Queue, project: QueueProject, code_version: str | None) -> QueueSummary:
+    """:func:`run_queue` once its lock is held."""
     code_version = code_version or current_code_version()
     parent_run_id = project.parent_run_id(queue)
     project.client.update_run(parent_run_id, status=RunStatus.to_string(RunStatus.RUNNING))
@@ -106,9 +120,64 @@ def queue_status(
 
 
 def _run_experiment(project: QueueProject, experiment: Experiment, tags: dict[str, str]) -> None:
-    """One Kedro session in a run made beforehand; failures are recorded, not raised."""
+    """One experiment in a run made beforehand and a process of its own; failures recorded."""
     run = project.client.create_run(project.experiment_id, run_name=experiment.name, tags=tags)
     run_id = run.info.run_id
+    process = multiprocessing.get_context("spawn").Process(
+        target=_experiment_process,
+        args=(project.project_path, project.env, project.parameters, experiment, run_id),
+        kwargs={"tracking_uri": project.client.tracking_uri},
+        name=f"experiment {experiment.name}",
+    )
+    process.start()
+    try:
+        process.join()
+    finally:
+        if process.is_alive():  # the queue itself was interrupted
+            process.terminate()
+            process.join()
+    if project.client.get_run(run_id).info.status == "RUNNING":
+        _record_death(project.client, run_id, experiment.name, process.exitcode)
+
+
+def _record_death(client: MlflowClient, run_id: str, name: str, exit_code: int | None) -> None:
+    """Fail the run of an experiment whose process died before it could record anything."""
+    message = f"The experiment's process died with exit status {describe_exit(exit_code)}"
+    logger.error("Experiment '%s' failed, the queue goes on: %s.", name, message)
+    client.set_tag(run_id, ERROR, message)
+    client.set_terminated(run_id, RunStatus.to_string(RunStatus.FAILED))
+
+
+def describe_exit(exit_code: int | None) -> str:
+    """``-6 (SIGABRT)`` for a process killed by a signal, else the code itself."""
+    if exit_code is not None and exit_code < 0:
+        try:
+            return f"{exit_code} ({signal.Signals(-exit_code).name})"
+        except ValueError:
+            pass
+    return str(exit_code)
+
+
+def _experiment_process(  # noqa: PLR0913, PLR0917 - the arguments of a spawned process
+    project_path: Path,
+    env: str | None,
+    parameters: dict,
+    experiment: Experiment,
+    run_id: str,
+    tracking_uri: str,
+) -> None:
+    """In the experiment's own process: its Kedro session, in its run."""
+    bootstrap_project(project_path)
+    mlflow.set_tracking_uri(tracking_uri)
+    client = MlflowClient(tracking_uri=tracking_uri)
+    project = QueueProject(
+        project_path, env, parameters, client, client.get_run(run_id).info.experiment_id
+    )
+    _run_session(project, experiment, run_id)
+
+
+def _run_session(project: QueueProject, experiment: Experiment, run_id: str) -> None:
+    """One Kedro session in the run ``run_id``; failures are recorded, not raised."""
     status = RunStatus.FAILED
     try:
         mlflow.start_run(run_id=run_id)

@@ -5,12 +5,22 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
-from gtzan_kedro.features.registry import feature_set
+from gtzan_kedro.features.registry import Positive, feature_set
 
 
-@feature_set("log_mel")
+def _width(*, n_mels: int, **_: object) -> int:
+    """One column per mel band."""
+    return n_mels
+
+
+@feature_set("log_mel", width=_width, ordered=(("hop_length", "n_fft"),))
 def log_mel(
-    waveform: np.ndarray, sample_rate: int, *, n_fft: int, hop_length: int, n_mels: int
+    waveform: np.ndarray,
+    sample_rate: int,
+    *,
+    n_fft: Positive,
+    hop_length: Positive,
+    n_mels: Positive,
 ) -> np.ndarray:
     """Time-major ``(frames, n_mels)`` float32 log-mel spectrogram in dB."""
     mel = librosa.feature.melspectrogram(

@@ -6,21 +6,30 @@ import librosa
 import numpy as np
 
 from gtzan_kedro.features.log_mel import log_mel
-from gtzan_kedro.features.registry import feature_set
+from gtzan_kedro.features.registry import Positive, feature_set
 from gtzan_kedro.features.windows import sliding_windows
 
 
-@feature_set("mfcc_stats")
+def _width(*, n_mels: int, n_mfcc: int, **_: object) -> int:
+    """Three statistics per MFCC, two per mel band, two of the flux."""
+    return 3 * min(n_mfcc, n_mels) + 2 * n_mels + 2
+
+
+@feature_set(
+    "mfcc_stats",
+    width=_width,
+    ordered=(("hop_length", "n_fft"), ("window_hop", "window_frames")),
+)
 def mfcc_stats(  # noqa: PLR0917 - one keyword per parameter of the block
     waveform: np.ndarray,
     sample_rate: int,
     *,
-    n_fft: int,
-    hop_length: int,
-    n_mels: int,
-    n_mfcc: int,
-    window_frames: int,
-    window_hop: int,
+    n_fft: Positive,
+    hop_length: Positive,
+    n_mels: Positive,
+    n_mfcc: Positive,
+    window_frames: Positive,
+    window_hop: Positive,
 ) -> np.ndarray:
     """One row per window: MFCC, delta-MFCC and log-mel statistics over its frames.
 

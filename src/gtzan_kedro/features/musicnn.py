@@ -35,7 +35,12 @@ def musicnn(
     return network.embed(patches, weights, tuple(layers))
 
 
-@feature_set("musicnn_mel")
+def _mel_width(**_: object) -> int:
+    """musicnn's fixed number of mel bands."""
+    return network.N_MELS
+
+
+@feature_set("musicnn_mel", width=_mel_width)
 def musicnn_mel(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
     """``(frames, 96)`` float32: musicnn's input frames, to be cut into 187-frame windows."""
     return network.mel_frames(waveform, sample_rate)

@@ -4,30 +4,80 @@ An extractor turns one clip's waveform into a 2-D float32 array ``(rows, dims)``
 of a spectrogram-like representation (cut into windows afterwards, see ``window`` in the
 feature set's parameters block) or one row per example (e.g. per-patch embeddings). It is a
 pure function of the waveform, its sample rate and the parameters block's ``params``.
+
+A registration may announce the width its arrays have for given ``params`` and pairs of
+parameters that must be ordered (``hop_length`` at most ``n_fft``): the run's parameter check
+refuses a disordered pair, and every array is checked (non-empty, finite, that width) before
+it is saved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from annotated_types import Gt
 
 from gtzan_kedro.registry import Registry
 
 Extractor = Callable[..., np.ndarray]
+# An extractor parameter that must be above zero (a count of bands, samples or frames); the
+# run's parameter check reads it from the signature. annotated-types, not pydantic: workers
+# import the extractors alone.
+Positive = Annotated[int, Gt(0)]
 
 FEATURE_SETS: Registry[Extractor] = Registry("feature extractor")
+# Per feature set: its arrays' width as a function of its params, and (smaller, larger)
+# parameter pairs.
+WIDTHS: dict[str, Callable[..., int]] = {}
+ORDERED: dict[str, tuple[tuple[str, str], ...]] = {}
 
 
-def feature_set(name: str) -> Callable[[Extractor], Extractor]:
-    """Register the decorated extractor as feature set ``name``."""
+def feature_set(
+    name: str,
+    *,
+    width: Callable[..., int] | None = None,
+    ordered: tuple[tuple[str, str], ...] = (),
+) -> Callable[[Extractor], Extractor]:
+    """Register the decorated extractor as feature set ``name``.
+
+    ``width(**params)`` is the number of columns it returns; ``ordered`` lists
+    ``(smaller, larger)`` parameters where ``smaller`` may not exceed ``larger``.
+    """
 
     def decorator(extractor: Extractor) -> Extractor:
         FEATURE_SETS.register(name, extractor)
+        if width is not None:
+            WIDTHS[name] = width
+        ORDERED[name] = ordered
         return extractor
 
     return decorator
+
+
+def disordered_parameter(name: str, params: dict[str, Any]) -> str | None:
+    """``"a=5: may not exceed b=4"`` for the first of ``name``'s ordered pairs broken by params."""
+    for smaller, larger in ORDERED.get(name, ()):
+        if smaller in params and larger in params and params[smaller] > params[larger]:
+            return f"{smaller}={params[smaller]!r}: may not exceed {larger}={params[larger]!r}"
+    return None
+
+
+def check_features(features: Any, name: str, params: dict[str, Any]) -> np.ndarray:
+    """Return ``features`` if it is a non-empty, finite 2-D array of the announced width."""
+    features = np.asarray(features)
+    expected = WIDTHS[name](**params) if name in WIDTHS else None
+    problem = None
+    if features.ndim != 2 or 0 in features.shape:
+        problem = f"an array of shape {features.shape}, not (rows, columns) with both above 0"
+    elif expected is not None and features.shape[1] != expected:
+        problem = f"{features.shape[1]} columns, not the {expected} its params announce"
+    elif not np.all(np.isfinite(features)):
+        problem = f"{int(np.size(features) - np.isfinite(features).sum())} non-finite values"
+    if problem:
+        raise ValueError(f"feature set '{name}' gave {problem}: nothing saved for this track")
+    return features
 
 
 def get_extractor(name: str) -> Extractor:
@@ -41,12 +91,12 @@ def featurise_clip(
     feature_set: dict[str, Any],
     inputs: dict[str, str],
 ) -> np.ndarray:
-    """Decode one clip (at ``sample_rate``, as the catalog says) and return its features.
+    """Decode one clip (at ``sample_rate``, as the catalog says) and return its checked features.
 
     ``feature_set`` is the feature set's parameters block, ``inputs`` its catalog inputs. Sent to
     worker processes with every track: it lives here, apart from the nodes, so that a worker
     imports the extractors alone (0.2 s) rather than pandas and scikit-learn too (2.8 s).
     """
-    return get_extractor(feature_set["extractor"])(
-        load(), sample_rate, **feature_set.get("params", {}), **inputs
-    )
+    name, params = feature_set["extractor"], feature_set.get("params", {})
+    features = get_extractor(name)(load(), sample_rate, **params, **inputs)
+    return check_features(features, name, params)

@@ -11,6 +11,7 @@ import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+from gtzan_kedro.errors import InputError
 from gtzan_kedro.genres import GENRES
 from gtzan_kedro.pipelines.feature_engineering.nodes import split_fold, split_tracks
 from gtzan_kedro.pipelines.feature_engineering.splits import artist_filtered_lists
@@ -74,6 +75,15 @@ def test_a_folds_tracks_are_its_test_split_and_validation_comes_from_the_others(
             assert set(genres) == set(GENRES)
 
 
+def test_folds_with_too_few_test_tracks_of_a_label_are_refused_naming_it():
+    # 4 tracks per genre in 3 folds: some fold tests a single track of some genre.
+    with pytest.raises(InputError, match=r"^Fold \d would test only 1 track\(s\) of label '\w+'"):
+        split_tracks(track_table(4), kfold(3), seed=3)
+
+    allowed = {"split": {**kfold(3)["split"], "min_tracks_per_label": 1}}
+    assert set(split_tracks(track_table(4), allowed, seed=3)["fold"]) == {1, 2, 3}
+
+
 def test_artist_folds_are_the_published_artist_disjoint_partitions():
     listed = artist_filtered_lists()
     tracks = pd.DataFrame(
@@ -121,7 +131,12 @@ def test_no_statistic_is_fitted_on_its_own_test_fold(tmp_path: Path):
     runtime_params = {
         "ingestion": {"generator": {"clips_per_genre": 3, "clip_seconds": 1.0}},
         "feature_engineering": {
-            "split": {"strategy": "kfold", "folds": 3, "validation_size": 0.0},
+            "split": {
+                "strategy": "kfold",
+                "folds": 3,
+                "validation_size": 0.0,
+                "min_tracks_per_label": 1,
+            },
             "executor": {"n_jobs": 1},
         },
     }

@@ -15,6 +15,8 @@ from gtzan_kedro.datasets import (
     FileStatDataset,
     NumpyArrayDataset,
 )
+from gtzan_kedro.errors import InputError
+from gtzan_kedro.features import FEATURE_SETS
 from gtzan_kedro.features.log_mel import log_mel
 from gtzan_kedro.pipelines.feature_engineering.nodes import extract_features, split_tracks
 from gtzan_kedro.pipelines.ingestion.nodes import build_track_table
@@ -157,3 +159,38 @@ def test_failed_rewrite_leaves_no_fingerprint_vouching_for_the_file(catalog, spl
 
     assert track_id not in catalog.fingerprints.load()
     assert len(catalog.fingerprints.load()) == len(splits) - 1
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file of ``folder`` and its content."""
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_features_that_are_not_finite_leave_the_cache_as_it_was(catalog, splits):
+    catalog.run(splits)
+    before = folder_bytes(catalog.features_path)
+    # Finite samples so loud that their power overflows float32: infinite log-mel values.
+    loud = (3e18 * np.resize([1, -1], 22050)).astype(np.float32)
+    raw_clips = dict.fromkeys(splits["path"], lambda: loud)
+
+    with pytest.raises(InputError, match=r"first: ValueError: .*'log_mel' gave \d+ non-finite"):
+        catalog.run(splits, raw_clips=raw_clips, recompute=True)
+
+    assert folder_bytes(catalog.features_path) == before
+
+
+@pytest.mark.parametrize(
+    ("shape", "problem"),
+    [((40, 0), r"an array of shape \(40, 0\)"), ((40, 5), r"5 columns, not the 16")],
+)
+def test_features_of_the_wrong_width_leave_the_cache_as_it_was(
+    catalog, splits, monkeypatch, shape, problem
+):
+    catalog.run(splits)
+    before = folder_bytes(catalog.features_path)
+    monkeypatch.setitem(FEATURE_SETS, "log_mel", lambda *args, **params: np.zeros(shape))
+
+    with pytest.raises(InputError, match=problem):
+        catalog.run(splits, recompute=True)
+
+    assert folder_bytes(catalog.features_path) == before

@@ -13,6 +13,7 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from gtzan_kedro.genres import GENRES
+from gtzan_kedro.hooks import ERROR_TAG
 from tests.conftest import PROJECT_ROOT, copy_project
 from tests.pipelines.modelling.conftest import (
     SYNTHETIC_PARAMS,
@@ -114,3 +115,34 @@ def test_reporting_compares_the_evaluated_architectures_and_registers_the_best(
     champion = client.get_model_version_by_alias("genre_classifier", "champion")
     assert champion.tags["architecture"] == comparison["architecture"].iloc[0]
     assert champion.tags["feature_set"] in {"log_mel", "mfcc_stats"}
+
+
+def folder_state(folder: Path) -> tuple[int, dict[str, bytes]]:
+    """The folder's inode (a rename replaces it) and every file's content."""
+    files = (path for path in sorted(folder.rglob("*")) if path.is_file())
+    return folder.stat().st_ino, {
+        str(path.relative_to(folder)): path.read_bytes() for path in files
+    }
+
+
+# Last in the module: it breaks the trained project's features.
+@pytest.mark.slow
+def test_a_failed_evaluation_keeps_the_last_good_model_and_fails_the_run_with_why(
+    trained_project: Path,
+):
+    data = trained_project / "data"
+    model = data / "06_models" / "svm"
+    good = folder_state(model)
+    # A test track's features are gone: its prediction, hence the evaluation, fails.
+    splits = pd.read_parquet(data / "03_primary" / "track_splits.parquet")
+    test_track = splits.loc[splits["split"] == "test", "track_id"].iloc[0]
+    (data / "04_feature" / "mfcc_stats" / f"{test_track}.npy").unlink()
+
+    with pytest.raises(Exception, match=test_track):
+        run_session(trained_project, ["modelling"], PARAMS, namespaces=["svm"])
+
+    assert folder_state(model) == good
+    client, failed = mlflow_run(trained_project, "modelling[svm] stratified")
+    assert failed.info.status == "FAILED"
+    assert failed.data.tags[ERROR_TAG].startswith("svm.predict_test_tracks: ")
+    assert test_track in failed.data.tags[ERROR_TAG]

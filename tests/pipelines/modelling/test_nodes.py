@@ -10,6 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 from sklearn.metrics import accuracy_score, f1_score
 
+from gtzan_kedro.errors import InputError
 from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
@@ -78,6 +79,14 @@ def test_test_tracks_get_the_mean_probability_of_their_examples():
     assert table.loc[1, "classical"] == pytest.approx((0.8 + 0.02) / 2)
     assert table.loc[1, "pop"] == pytest.approx((0.04 + 0.82) / 2)
     assert list(table["predicted"]) == [1, 7]
+
+
+def test_the_folds_of_a_cross_validation_run_say_which_pipelines_to_run():
+    folds = pd.DataFrame({"track_id": ["A", "B"], "label": [1, 7], "fold": [1, 2]})
+    features = {"A": lambda: np.zeros((3, 2)), "B": lambda: np.ones((2, 2))}
+
+    with pytest.raises(InputError, match=r"folds of a cross-validation feature run.*kfold"):
+        predict_test_tracks(fixed_classifier(), features, folds)
 
 
 # Three test tracks: truth [blues, classical, blues], predicted [classical, classical, blues].

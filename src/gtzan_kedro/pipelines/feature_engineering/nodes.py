@@ -35,6 +35,8 @@ FEATURE_CHUNK_TRACKS = 64
 # Part of every feature fingerprint: bump it when an extractor computes differently, so
 # that features cached by the old code are recomputed.
 FEATURES_VERSION = 2
+# A fold's fewest test tracks of one label: below this its per-label scores mean little.
+MIN_TRACKS_PER_LABEL = 2
 
 
 def split_tracks(
@@ -51,17 +53,31 @@ def split_tracks(
     if strategy == "artist_kfold":
         listed = assign_listed_splits(tracks, artist_filtered_lists())
         # Each published partition is one fold: no artist is in two folds.
-        folds = listed["split"].map({"train": 1, "validation": 2, "test": 3})
-        return _fold_table(listed.assign(fold=folds), "artist")
+        listed["fold"] = listed["split"].map({"train": 1, "validation": 2, "test": 3})
+        check_fold_sizes(listed, split.get("min_tracks_per_label", MIN_TRACKS_PER_LABEL))
+        return _fold_table(listed, "artist")
     if strategy == "kfold":
         stratified = StratifiedKFold(n_splits=split["folds"], shuffle=True, random_state=seed)
         tracks["fold"] = 0
         for fold, (_, test) in enumerate(stratified.split(tracks, tracks["label"]), start=1):
             tracks.iloc[test, tracks.columns.get_loc("fold")] = fold
+        check_fold_sizes(tracks, split.get("min_tracks_per_label", MIN_TRACKS_PER_LABEL))
         return _fold_table(tracks, "track and genre")
     fractions = {"validation": split["validation_size"], "test": split["test_size"]}
     tracks["split"] = _stratified_splits(tracks, fractions, seed)
     return _split_table(tracks, "track and genre")
+
+
+def check_fold_sizes(tracks: pd.DataFrame, min_tracks_per_label: int) -> None:
+    """Refuse folds whose test tracks include fewer than ``min_tracks_per_label`` of a label."""
+    counts = tracks.groupby(["fold", "genre"]).size().unstack(fill_value=0)
+    fold, genre = counts.stack().idxmin()
+    if counts.loc[fold, genre] < min_tracks_per_label:
+        raise InputError(
+            f"Fold {fold} would test only {counts.loc[fold, genre]} track(s) of label '{genre}' "
+            f"(feature_engineering.split.min_tracks_per_label={min_tracks_per_label}): lower "
+            "feature_engineering.split.folds or add clips of that label."
+        )
 
 
 def split_fold(
@@ -199,17 +215,19 @@ def extract_features(  # noqa: PLR0913, PLR0917 - Kedro passes one positional in
             for track_id, result in chunk:
                 if isinstance(result, TrackFailure):
                     logger.warning("Features of track '%s' failed: %s", track_id, result.error)
-                    failures.append(track_id)
+                    failures.append((track_id, result.error))
             yield {
                 track_id: {"fingerprint": fingerprints[track_id], "features": result}
                 for track_id, result in chunk
                 if not isinstance(result, TrackFailure)
             }
     if failures:
+        names = ", ".join(track_id for track_id, _ in failures[:5])
         raise InputError(
-            f"{len(failures)} track(s) could not be featurised ({', '.join(failures[:5])}"
-            f"{' ...' if len(failures) > 5 else ''}; see the warnings above): fix or remove their "
-            "files and run again; the other tracks' features are saved and will be reused."
+            f"{len(failures)} track(s) could not be featurised ({names}"
+            f"{' ...' if len(failures) > 5 else ''}; first: {failures[0][1]}; see the warnings "
+            "above): fix or remove their files, or the feature set's params, and run again; the "
+            "other tracks' features are saved and will be reused."
         )
 
 

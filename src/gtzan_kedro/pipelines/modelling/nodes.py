@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix
 
+from gtzan_kedro.errors import InputError
 from gtzan_kedro.evaluation.statistics import track_scores_with_intervals
 from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.frameworks import get_adapter
@@ -86,12 +87,29 @@ def package_classifier(
     )
 
 
+def publish_classifier(classifier: GenreClassifier, metrics: dict[str, Any]) -> GenreClassifier:
+    """The trained classifier, handed on only once its evaluation (``metrics``) succeeded."""
+    return classifier
+
+
+def check_holdout_splits(track_splits: pd.DataFrame) -> None:
+    """Refuse the fold table of a cross-validation feature run where splits are expected."""
+    if "split" not in track_splits and "fold" in track_splits:
+        raise InputError(
+            "The track splits (data/03_primary/track_splits.parquet) are the folds of a "
+            "cross-validation feature run, while this run expects a holdout split: run "
+            "modelling with the same split (--params feature_engineering.split.strategy=kfold), "
+            "or run `kedro run --pipelines feature_engineering,modelling` for a holdout split."
+        )
+
+
 def predict_test_tracks(
     classifier: GenreClassifier,
     track_features: dict[str, Callable[[], np.ndarray]],
     track_splits: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row per test track: its label, the predicted genre and every genre's probability."""
+    check_holdout_splits(track_splits)
     tracks = track_splits[track_splits["split"] == "test"]
     probabilities = (
         np.stack(

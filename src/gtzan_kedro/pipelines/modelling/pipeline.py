@@ -1,4 +1,7 @@
-"""Wiring of the modelling pipeline: build -> train -> package -> evaluate per architecture.
+"""Wiring of the modelling pipeline: build -> train -> package -> evaluate -> publish.
+
+A trained model is packaged as a candidate (logged to the MLflow run); it replaces the
+architecture's model in ``data/06_models/<arch>`` only once its evaluation succeeded.
 
 With cross-validation each architecture trains one model per fold (``lstm.fold_2``), each
 predicting its own fold's test tracks; ``combine_folds`` puts the out-of-fold predictions
@@ -20,6 +23,7 @@ from gtzan_kedro.pipelines.modelling.nodes import (
     plot_confusion_matrix,
     plot_training_curves,
     predict_test_tracks,
+    publish_classifier,
     score_metrics,
     train_model,
 )
@@ -78,14 +82,20 @@ def create_training_template(name: str, feature_inputs: dict[str, str]) -> Pipel
                     "architecture": "params:architecture",
                     **feature_inputs,
                 },
-                outputs="genre_classifier",
+                outputs="candidate_classifier",
                 name="package_classifier",
             ),
             Node(
                 predict_test_tracks,
-                inputs=["genre_classifier", "track_features", "track_splits"],
+                inputs=["candidate_classifier", "track_features", "track_splits"],
                 outputs="track_predictions",
                 name="predict_test_tracks",
+            ),
+            Node(
+                publish_classifier,
+                inputs=["candidate_classifier", "metrics"],
+                outputs="genre_classifier",
+                name="publish_classifier",
             ),
             Node(
                 plot_training_curves,
@@ -154,6 +164,8 @@ def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
                     **{name: name for name in feature_inputs.values()},
                     "track_splits": fold_splits(fold),
                     "track_features": f"{feature_set}.track_features",
+                    # Evaluated on every fold's predictions: each fold's model waits for it.
+                    "metrics": f"{architecture}_test_metrics",
                     **{name: f"{scoped(feature_set, fold)}.{name}" for name in FOLD_INPUTS},
                 },
                 outputs={} if fold else {"track_predictions": predictions},
