@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.project import settings
