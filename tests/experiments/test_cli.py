@@ -33,7 +33,10 @@ def test_queue_run_prints_the_summary_and_status_shows_each_state(queue_project:
     queue_file.write_text(yaml.safe_dump(QUEUE))
     pinned = ("--code-version", CODE_VERSION)
 
-    ran = run_command("kedro", "queue", "run", str(queue_file), *pinned, cwd=queue_project)
+    # Each experiment starts a process of its own: slower than one `kedro run`.
+    ran = run_command(
+        "kedro", "queue", "run", str(queue_file), *pinned, cwd=queue_project, timeout=900
+    )
     status = run_command("kedro", "queue", "status", str(queue_file), *pinned, cwd=queue_project)
 
     # One experiment failed: exit code 1, after the whole queue ran.

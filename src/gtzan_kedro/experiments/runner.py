@@ -125,8 +125,14 @@ def _run_experiment(project: QueueProject, experiment: Experiment, tags: dict[st
     run_id = run.info.run_id
     process = multiprocessing.get_context("spawn").Process(
         target=_experiment_process,
-        args=(project.project_path, project.env, project.parameters, experiment, run_id),
-        kwargs={"tracking_uri": project.client.tracking_uri},
+        args=(
+            project.project_path,
+            project.env,
+            project.parameters,
+            project.client.tracking_uri,
+            experiment,
+            run_id,
+        ),
         name=f"experiment {experiment.name}",
     )
     process.start()
@@ -162,9 +168,9 @@ def _experiment_process(  # noqa: PLR0913, PLR0917 - the arguments of a spawned 
     project_path: Path,
     env: str | None,
     parameters: dict,
+    tracking_uri: str,
     experiment: Experiment,
     run_id: str,
-    tracking_uri: str,
 ) -> None:
     """In the experiment's own process: its Kedro session, in its run."""
     bootstrap_project(project_path)

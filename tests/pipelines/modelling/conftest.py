@@ -56,8 +56,14 @@ def tiny_splits() -> dict[str, dict[str, np.ndarray]]:
 
 # Synthetic features of each feature set: per track a (rows, dims) array, and its window.
 SYNTHETIC_FEATURES = {
-    "log_mel": {"rows": FRAMES, "dims": N_MELS, "window": {"frames": FRAMES, "hop": FRAMES // 2}},
-    "mfcc_stats": {"rows": 2, "dims": 6, "window": None},
+    "log_mel": {
+        "rows": FRAMES,
+        "dims": N_MELS,
+        "window": {"frames": FRAMES, "hop": FRAMES // 2},
+        # What the artefact featurises audio with (e.g. MLflow's input example when it is logged).
+        "params": {"n_fft": 512, "hop_length": 256, "n_mels": N_MELS},
+    },
+    "mfcc_stats": {"rows": 2, "dims": 6, "window": None, "params": {}},
 }
 # Runtime parameters that make the pipelines cut the synthetic features as written.
 SYNTHETIC_PARAMS = {
@@ -102,7 +108,11 @@ def write_feature_input(data: Path, seed: int = 0) -> None:
             "std": [1.0] * dims,
             "rows": len(splits),
             # What feature engineering records beside its statistics for the model artefact.
-            "feature_set": {"extractor": feature_set, "params": {}, "window": shape["window"]},
+            "feature_set": {
+                "extractor": feature_set,
+                "params": shape["params"],
+                "window": shape["window"],
+            },
             "sample_rate": 22050,
         }
         (model_input / "normalisation.json").write_text(json.dumps(normalisation))
