@@ -82,7 +82,9 @@ class FeatureSet(_Block):
 class Split(_Block):
     """``feature_engineering.split``: which track goes to which split."""
 
-    strategy: Literal["stratified", "artist_filtered", "kfold", "artist_kfold"] = "stratified"
+    strategy: Literal["stratified", "artist_filtered", "kfold", "artist_kfold", "dataset"] = (
+        "stratified"
+    )
     validation_size: Fraction = 0.15
     test_size: Fraction = 0.2
     folds: Annotated[int, Field(ge=2)] = 5
@@ -116,7 +118,8 @@ class Inference(_Block):
     """``inference``: classifying files with a trained model."""
 
     model: str = "champion"
-    top_k: Annotated[int, Field(ge=1, le=10)] = 3
+    # At most the model's number of labels: more are listed as all of them.
+    top_k: Annotated[int, Field(ge=1)] = 3
     silence_db: Annotated[float, Field(le=0)] = -60.0
     min_seconds: Annotated[float, Field(ge=0)] = 0.5
     files: Any = None

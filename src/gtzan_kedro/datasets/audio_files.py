@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from kedro.io import AbstractDataset, DatasetError
 
+from gtzan_kedro.audio_formats import AUDIO_EXTENSIONS
 from gtzan_kedro.datasets.audio import DEFAULT_MAX_SECONDS, AudioDataset
-from gtzan_kedro.genres import AUDIO_EXTENSIONS
 
 
 class AudioFilesDataset(AbstractDataset[None, dict[str, Callable[[], np.ndarray]]]):

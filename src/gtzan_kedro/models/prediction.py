@@ -60,7 +60,11 @@ def classify_clips(
     top_k: int,
     limits: ClipLimits,
 ) -> pd.DataFrame:
-    """One row per clip (decoded at the classifier's sample rate): its top genres, or its error."""
+    """One row per clip (decoded at the classifier's sample rate): its top labels, or its error.
+
+    ``top_k`` is at most the number of the classifier's labels.
+    """
+    top_k = min(top_k, len(classifier.class_names))
     rows = [_classify_one(classifier, name, load, top_k, limits) for name, load in clips.items()]
     table = pd.DataFrame(rows, columns=prediction_columns(classifier.class_names, top_k))
     table["windows"] = table["windows"].astype("Int64")

@@ -51,7 +51,13 @@ def create_training_template(name: str, feature_inputs: dict[str, str]) -> Pipel
         [
             Node(
                 build_model,
-                inputs=["train_examples", "params:architecture", "params:seed"],
+                inputs=[
+                    "train_examples",
+                    "normalisation",
+                    "label_set",
+                    "params:architecture",
+                    "params:seed",
+                ],
                 outputs="untrained_model",
                 name="build_model",
             ),
@@ -115,13 +121,13 @@ def create_evaluation_template() -> Pipeline:
             ),
             Node(
                 classification_report_table,
-                inputs="track_predictions",
+                inputs=["track_predictions", "label_set"],
                 outputs="classification_report",
                 name="report_per_genre",
             ),
             Node(
                 plot_confusion_matrix,
-                inputs="track_predictions",
+                inputs=["track_predictions", "label_set"],
                 outputs="confusion_matrix",
                 name="plot_confusion_matrix",
             ),
@@ -152,6 +158,7 @@ def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
                 namespace=scoped(architecture, fold),
                 inputs={
                     **{name: name for name in feature_inputs.values()},
+                    "label_set": "label_set",
                     "track_splits": fold_splits(fold),
                     "track_features": f"{feature_set}.track_features",
                     **{name: f"{scoped(feature_set, fold)}.{name}" for name in FOLD_INPUTS},
@@ -181,7 +188,7 @@ def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
     return training + Pipeline(
         create_evaluation_template(),
         namespace=architecture,
-        inputs={"track_predictions": predictions},
+        inputs={"track_predictions": predictions, "label_set": "label_set"},
         outputs={"metrics": f"{architecture}_test_metrics"},
         parameters={"params:seed", "params:reporting.bootstrap"},
     )
