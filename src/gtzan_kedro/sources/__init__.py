@@ -5,7 +5,7 @@ list them (``ingestion.source``).
 """
 
 # isort: off
-from gtzan_kedro.sources import generator, local, gtzan  # noqa: F401 - registers them
+from gtzan_kedro.sources import generator, local, gtzan, fma  # noqa: F401 - registers them
 
 # isort: on
 from gtzan_kedro.sources.registry import SOURCES, Collection, Source, get_source, source
