@@ -54,6 +54,14 @@ def prediction_columns(class_names: list[str], top_k: int) -> list[str]:
     ]
 
 
+def label_columns(table: pd.DataFrame) -> list[str]:
+    """The label columns of a prediction table (those after ``error``)."""
+    columns = list(table.columns)
+    if "error" not in columns:
+        raise ValueError("not a prediction table: it has no 'error' column")
+    return columns[columns.index("error") + 1 :]
+
+
 def classify_clips(
     classifier: GenreClassifier,
     clips: Mapping[str, Callable[[], np.ndarray]],
