@@ -35,7 +35,7 @@ GENRE_TOP, SUBSET, SPLIT = ("track", "genre_top"), ("set", "subset"), ("set", "s
 _AUDIO_NAME = re.compile(r"(\d{3})/(\d{6})\.mp3")
 
 
-@source("fma", label_noun="FMA top genre")
+@source("fma")
 def fma(ingestion: dict[str, Any], *, seed: int, downloads: Path | None) -> Collection:
     """The tracks of ``ingestion.fma.subset`` with a top genre and audio, and the FMA index."""
     settings = ingestion.get("fma") or {}
