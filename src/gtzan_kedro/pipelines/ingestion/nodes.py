@@ -37,11 +37,6 @@ TRACK_TABLE_COLUMNS = [
 ]
 
 
-def source_folder(ingestion: dict[str, Any]) -> str:
-    """Return the raw-layer folder of the configured ``ingestion.source``."""
-    return get_source(ingestion).folder
-
-
 def acquire_clips(
     ingestion: dict[str, Any], seed: int, downloads: Path | None = None
 ) -> tuple[dict[str, Callable[[], Any]], pd.DataFrame]:
