@@ -23,6 +23,19 @@ def labels_fingerprint(labels: list[str]) -> str:
     return hashlib.sha256(json.dumps(list(labels)).encode()).hexdigest()[:16]
 
 
+def configured_labels(ingestion: dict[str, Any]) -> list[str] | None:
+    """``ingestion.labels``: a list of folder names, or ``None`` to take every folder found."""
+    labels = ingestion.get("labels")
+    if labels is None:
+        return None
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        raise InputError(
+            f"Invalid parameter ingestion.labels={labels!r}: give a list of folder names, e.g. "
+            "[techno, house, ambient], or null for every folder found."
+        )
+    return labels
+
+
 def check_same_labels(labels: list[str], expected: list[str], what: str, fix: str) -> None:
     """Fail with one line when ``what`` was made for other labels than the current ones."""
     if list(labels) != list(expected):

@@ -68,6 +68,17 @@ def test_a_label_not_on_disk_is_named_with_the_folders_found(tmp_path: Path):
         acquire_clips(ingestion, seed=1)
 
 
+def test_labels_that_are_not_a_list_name_the_parameter(tmp_path: Path):
+    copy = write_tree(tmp_path / "music", collection())
+
+    with pytest.raises(
+        InputError,
+        match=r"Invalid parameter ingestion\.labels='techno': give a "
+        r"list of folder names",
+    ):
+        acquire_clips({"source": "local", "local_path": str(copy), "labels": "techno"}, seed=1)
+
+
 def test_one_label_is_not_a_classification(tmp_path: Path):
     copy = write_tree(tmp_path / "music", {"solo/a.wav": clip_bytes(0, 0, "WAV")})
     ingestion = {"source": "local", "local_path": str(copy)}

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.labels import configured_labels
 from gtzan_kedro.sources.local_copy import SourceClip, open_local_copy
 from gtzan_kedro.sources.registry import source
 
@@ -23,7 +24,7 @@ _LOCAL_RUN = 'kedro run --params "ingestion.source=local,ingestion.local_path=/p
 def local(ingestion: dict[str, Any], *, seed: int, downloads: Path | None) -> dict[str, SourceClip]:
     """Return ``{"<label>/<file>": clip}`` of the copy at ``ingestion.local_path``."""
     path = local_path(ingestion.get("local_path"))
-    labels = ingestion.get("labels")
+    labels = configured_labels(ingestion)
     copy = open_local_copy(path, label_folders=labels)
     if labels:
         found = {PurePosixPath(key).parts[0] for key in copy.clips if "/" in key}

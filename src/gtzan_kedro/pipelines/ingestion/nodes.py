@@ -18,7 +18,7 @@ from matplotlib.ticker import MaxNLocator
 from gtzan_kedro.audio_checks import DEFAULT_CHECKS, silent, too_short
 from gtzan_kedro.audio_formats import AUDIO_EXTENSIONS
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.labels import make_label_set
+from gtzan_kedro.labels import configured_labels, make_label_set
 from gtzan_kedro.sources import Source, get_source
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def find_label_set(raw_clips: dict[str, Callable[[], Any]], ingestion: dict[str,
             if len(PurePosixPath(path).relative_to(source.folder).parts) == 2
         }
     )
-    configured = ingestion.get("labels")
+    configured = configured_labels(ingestion)
     if source.labels is not None:
         if configured:
             raise InputError(
