@@ -62,8 +62,8 @@ from gtzan_kedro.datasets import AudioDataset, NumpyArrayDataset
 from gtzan_kedro.datasets.pretrained import MusicnnWeightsDataset
 from gtzan_kedro.features import featurise_clip
 from gtzan_kedro.features.executor import _ONE_THREAD_ENV, map_tracks
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.sources.generator import synthesise_clip
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))  # for tests.conftest.copy_project

@@ -27,8 +27,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.sources.generator import generated_clips
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 
 N_MELS, N_FFT, HOP = 64, 2048, 512
 

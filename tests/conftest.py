@@ -11,9 +11,13 @@ from pathlib import Path
 import absl.logging
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 import yaml
+
+from gtzan_kedro.labels import make_label_set
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES
 
 # Kedro telemetry would try the network: tests never send anything.
 os.environ["KEDRO_DISABLE_TELEMETRY"] = "true"
@@ -40,6 +44,12 @@ def no_mlflow_run_left_active():
     yield
     while mlflow.active_run():
         mlflow.end_run()
+
+
+def labels_of(table: pd.DataFrame) -> dict:
+    """The label set of a track table of GTZAN genres: those it holds, in GTZAN's order."""
+    present = set(table["genre"])
+    return make_label_set([genre for genre in GTZAN_GENRES if genre in present], "generated")
 
 
 def tone(frequency: float, seconds: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -9,7 +9,7 @@ import soundfile as sf
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from gtzan_kedro.genres import GENRES
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 from tests.conftest import PROJECT_ROOT, copy_project
 
 TINY = {

@@ -31,10 +31,10 @@ def kaggle_zip(path: Path) -> Path:
     return path
 
 
-def run(project: Path, local_path: Path) -> None:
-    """Run ingestion and feature engineering on the local copy."""
+def run(project: Path, local_path: Path, labels: list[str] | None = None) -> None:
+    """Run ingestion and feature engineering on the local copy (its folders, or ``labels``)."""
     params = {
-        "ingestion": {"source": "local", "local_path": str(local_path)},
+        "ingestion": {"source": "local", "local_path": str(local_path), "labels": labels},
         "feature_engineering": {
             "split": {"validation_size": 0.25, "test_size": 0.25},
             "feature_sets": {"log_mel": {"window": {"frames": 32, "hop": 16}}},
@@ -123,8 +123,9 @@ def test_folder_copy_with_stray_and_silent_clips_then_another_copy(tmp_path: Pat
     shutil.copytree(first, second)
     (second / "blues" / "blues.00003.wav").unlink()
 
-    run(project, first)
-    run(project, second)
+    # Only the genre folders are labels: the stray folder's clip is listed and left out.
+    run(project, first, list(GENRES_USED))
+    run(project, second, list(GENRES_USED))
 
     table = pd.read_parquet(project / "data" / "02_intermediate" / "track_table.parquet")
     status = dict(zip(table["track_id"], table["status"], strict=True))

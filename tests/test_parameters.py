@@ -16,6 +16,7 @@ from gtzan_kedro.parameters import training_for, validate_parameters
 from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
 from gtzan_kedro.pipelines.modelling.nodes import build_model, train_model
 from tests.commands.conftest import run_command
+from tests.pipelines.modelling.conftest import GTZAN_LABEL_SET, GTZAN_MODEL_INPUT
 
 
 def session_params(project: Path, runtime_params: dict[str, Any]) -> dict[str, Any]:
@@ -234,7 +235,7 @@ def test_train_model_merges_the_blocks_training_over_the_defaults(tiny_splits_sm
 
     def epochs_trained(own_training: dict[str, Any]) -> int:
         architecture = block | {"training": own_training}
-        model = build_model(train[0], architecture, seed=0)
+        model = build_model(train[0], GTZAN_MODEL_INPUT, GTZAN_LABEL_SET, architecture, seed=0)
         _, history = train_model(model, *train, *validation, architecture, defaults, seed=0)
         return len(history["loss"])
 

@@ -30,6 +30,7 @@ from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import FEATURE_SETS
 from gtzan_kedro.features.registry import disordered_parameter
 from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES, Fraction
+from gtzan_kedro.sources import SOURCES
 
 
 class _Block(BaseModel):
@@ -90,7 +91,7 @@ class FeatureSet(_Block):
 class Split(_Block):
     """``feature_engineering.split``: which track goes to which split."""
 
-    strategy: Literal["stratified", "artist_filtered", "kfold", "artist_kfold"]
+    strategy: Literal["stratified", "artist_filtered", "kfold", "artist_kfold", "dataset"]
     validation_size: Fraction
     test_size: Fraction
     folds: Annotated[int, Field(ge=2)]
@@ -128,7 +129,8 @@ class Inference(_Block):
     absence means.
     """
 
-    top_k: Annotated[int, Field(ge=1, le=10)]
+    # At most the model's number of labels: more are listed as all of them.
+    top_k: Annotated[int, Field(ge=1)]
     silence_db: Annotated[float, Field(le=0)]
     min_seconds: Annotated[float, Field(ge=0)]
     model: str | None = None
@@ -175,6 +177,18 @@ class Download(_Block):
     attempts: PositiveInt
 
 
+class Fma(_Block):
+    """``ingestion.fma``: a copy of the Free Music Archive, on disk or downloaded."""
+
+    path: str | None
+    subset: Literal["small", "medium", "large"]
+    download: bool
+    url: str
+    checksums: dict[str, str]
+    timeout_s: PositiveFloat
+    attempts: PositiveInt
+
+
 class ClipChecks(_Block):
     """``ingestion.checks``: what a clip must pass to be used."""
 
@@ -194,9 +208,13 @@ class ExampleFigures(_Block):
 class Ingestion(_Block):
     """``ingestion``: where the raw clips come from and what a usable clip is."""
 
-    source: Literal["generated", "local", "download"]
+    # A registered source (src/gtzan_kedro/sources/), checked against the registry.
+    source: str
     local_path: str | None
+    # With a source whose labels come from the data: keep these, in this order.
+    labels: list[str] | None
     download: Download
+    fma: Fma
     checks: ClipChecks
     generator: Generator
     example_figures: ExampleFigures
@@ -221,6 +239,7 @@ def validate_parameters(parameters: dict[str, Any]) -> Parameters:
         checked = Parameters.model_validate(parameters)
     except ValidationError as error:
         raise InputError(_one_line(error)) from None
+    _check_known(checked.ingestion.source, SOURCES, "ingestion.source")
     for name, feature_set in checked.feature_engineering.feature_sets.items():
         prefix = f"feature_engineering.feature_sets.{name}"
         _check_known(feature_set.extractor, FEATURE_SETS, f"{prefix}.extractor")

@@ -23,7 +23,6 @@ from kedro.io import DatasetError
 from kedro.utils import find_kedro_project
 
 from gtzan_kedro.errors import InputError, input_error_in
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.store import is_model_folder, tracking_store_exists
 
 # Only warnings and errors reach the terminal unless --verbose: the table is the answer.
@@ -47,9 +46,9 @@ QUIET_LOGGING = {
 @click.option(
     "--top",
     "top_k",
-    type=click.IntRange(1, len(GENRES)),
+    type=click.IntRange(min=1),
     default=None,
-    help="How many genres to list per file (default: inference.top_k).",
+    help="How many labels to list per file, at most the model's (default: inference.top_k).",
 )
 @click.option(
     "--output",

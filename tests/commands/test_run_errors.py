@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.commands.conftest import run_command
+from tests.conftest import tone
 
 
 @pytest.mark.parametrize(
@@ -66,3 +67,21 @@ def test_a_broken_project_ends_with_one_line_naming_what_to_fix(
     assert re.match(message, result.stderr.strip().splitlines()[-1]), result.stderr[-3000:]
     assert "Traceback" not in result.stderr and "╭─" not in result.stderr
     assert "file store" not in result.stderr  # MLflow's deprecation, which points elsewhere
+
+
+def test_a_collection_of_one_label_ends_with_one_line_naming_it(
+    project_copy: Path, tmp_path: Path, write_clip
+):
+    for index in range(3):
+        write_clip(tmp_path / "music" / "solo" / f"take{index}.wav", tone(220.0 + index, 1.0))
+    params = f"ingestion.source=local,ingestion.local_path={tmp_path / 'music'}"
+
+    result = run_command(
+        "kedro", "run", "--pipeline", "ingestion", "--params", params, cwd=project_copy
+    )
+
+    assert result.returncode == 1
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("Error: The collection in 'data/01_raw/gtzan' has 1 label (solo)")
+    assert "a classifier needs at least two" in last_line
+    assert "Traceback" not in result.stderr

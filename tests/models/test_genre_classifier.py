@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.genre_classifier import GenreClassifier
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 from tests.commands.conftest import run_command
 from tests.conftest import PROJECT_ROOT, copy_project
 from tests.pipelines.modelling.conftest import run_session, train_tiny_project

@@ -10,9 +10,9 @@ import pytest
 from sklearn.dummy import DummyClassifier
 
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.genre_classifier import CARD_FILE, MODEL_FOLDER, GenreClassifier
 from gtzan_kedro.models.prediction import ClipLimits, classify_clips
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 from tests.conftest import SAMPLE_RATE, tone
 
 FEATURE_PARAMS = {"n_fft": 512, "hop_length": 256, "n_mels": 8}

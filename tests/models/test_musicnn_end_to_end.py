@@ -15,8 +15,8 @@ import pytest
 import soundfile as sf
 from mlflow.tracking import MlflowClient
 
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.sources.generator import synthesise_clip
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 from tests.commands.conftest import BIN, background, free_port, wait_for_http
 from tests.conftest import PROJECT_ROOT, SAMPLE_RATE, copy_project
 from tests.pipelines.inference.test_end_to_end import post, request_body

@@ -8,9 +8,9 @@ import pytest
 import soundfile as sf
 
 from gtzan_kedro.datasets.audio import AudioDataset
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.sources import generator
 from gtzan_kedro.sources.generator import generated_clips, synthesise_clip
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 
 SAMPLE_RATE = 22050
 SECONDS = 2.0

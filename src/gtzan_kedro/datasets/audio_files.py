@@ -11,8 +11,8 @@ import numpy as np
 from kedro.io import AbstractDataset, DatasetError
 
 from gtzan_kedro.audio_decoding import DEFAULT_MAX_SECONDS
+from gtzan_kedro.audio_formats import AUDIO_EXTENSIONS
 from gtzan_kedro.datasets.audio import AudioDataset
-from gtzan_kedro.genres import AUDIO_EXTENSIONS
 
 
 class AudioFilesDataset(AbstractDataset[None, dict[str, Callable[[], np.ndarray]]]):

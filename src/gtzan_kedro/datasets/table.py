@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 
 from gtzan_kedro.datasets._fs import FileDataset, write_atomically
+from gtzan_kedro.errors import InputError
+from gtzan_kedro.models.prediction import label_columns
 
 
 class TableDataset(FileDataset[pd.DataFrame, pd.DataFrame]):
@@ -45,3 +47,33 @@ class TableDataset(FileDataset[pd.DataFrame, pd.DataFrame]):
             else data.to_csv(index=False)
         )
         write_atomically(self._filesystem, self._path, lambda stream: stream.write(text.encode()))
+
+
+class PredictionTableDataset(TableDataset):
+    """A :class:`TableDataset` of predictions that never replaces predictions of other labels.
+
+    A table written by a model of other labels (another collection's) is left as it is and
+    the save fails with one line: what is already written is not lost to another label set.
+
+    Example catalog entry::
+
+        genre_predictions:
+          type: gtzan_kedro.datasets.table.PredictionTableDataset
+          filepath: ${runtime_params:inference.output, data/07_model_output/genre_predictions.csv}
+    """
+
+    def save(self, data: pd.DataFrame) -> None:
+        """Write the table unless the file holds predictions over other labels."""
+        if self._filesystem.exists(self._path):
+            try:
+                existing = label_columns(self.load())
+            except ValueError:  # not a table of predictions: --output decides about those
+                existing = None
+            labels = label_columns(data)
+            if existing is not None and existing != labels:
+                raise InputError(
+                    f"'{self._path}' holds predictions over the labels {', '.join(existing)}; "
+                    f"this model predicts {', '.join(labels)}: write to another file "
+                    "(--output, inference.output) or move that one away."
+                )
+        super().save(data)

@@ -54,13 +54,25 @@ def prediction_columns(class_names: list[str], top_k: int) -> list[str]:
     ]
 
 
+def label_columns(table: pd.DataFrame) -> list[str]:
+    """The label columns of a prediction table (those after ``error``)."""
+    columns = list(table.columns)
+    if "error" not in columns:
+        raise ValueError("not a prediction table: it has no 'error' column")
+    return columns[columns.index("error") + 1 :]
+
+
 def classify_clips(
     classifier: GenreClassifier,
     clips: Mapping[str, Callable[[], np.ndarray]],
     top_k: int,
     limits: ClipLimits,
 ) -> pd.DataFrame:
-    """One row per clip (decoded at the classifier's sample rate): its top genres, or its error."""
+    """One row per clip (decoded at the classifier's sample rate): its top labels, or its error.
+
+    ``top_k`` is at most the number of the classifier's labels.
+    """
+    top_k = min(top_k, len(classifier.class_names))
     rows = [_classify_one(classifier, name, load, top_k, limits) for name, load in clips.items()]
     table = pd.DataFrame(rows, columns=prediction_columns(classifier.class_names, top_k))
     table["windows"] = table["windows"].astype("Int64")

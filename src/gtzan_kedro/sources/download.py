@@ -1,4 +1,4 @@
-"""Fetch the GTZAN archive from a list of mirrors with pooch: verified, resumable, in place.
+"""Fetch an archive (GTZAN's, FMA's zips) from a list of mirrors with pooch: verified, resumable.
 
 pooch fetches each mirror into a temporary file, checks it against the known hash, deletes it
 when it does not match and renames it into place when it does. Its own downloader always
@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 # Bytes read per step: also the most an interruption can lose, as a cut read is discarded.
 CHUNK_BYTES = 1 << 16
-CHECKSUM_ALGORITHMS = ("sha256", "md5")
+CHECKSUM_ALGORITHMS = ("sha256", "sha1", "md5")
+_DIGEST_LENGTHS = {"sha256": 64, "sha1": 40, "md5": 32}
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(\d+|\*)")
 
 
@@ -46,18 +47,27 @@ _INTERRUPTIONS = (
 )
 
 
-def fetch_archive(download: dict[str, Any], folder: Path) -> Path:
+def fetch_archive(
+    download: dict[str, Any],
+    folder: Path,
+    *,
+    what: str = "GTZAN",
+    parameter: str = "ingestion.download",
+    checksum_parameter: str | None = None,
+) -> Path:
     """Return the verified archive in ``folder``, downloading it from the first mirror that works.
 
     The file grows as ``<filename>.part`` (kept between runs, so a later run resumes it) and
     only gets ``<filename>`` once pooch found its hash right, so a file under the final name
-    is complete and verified and is not fetched again.
+    is complete and verified and is not fetched again. ``what`` names the dataset and
+    ``parameter`` the parameters block in messages.
     """
     target = folder / download["filename"]
     if target.is_file():
-        logger.info("Using the GTZAN archive downloaded earlier: '%s'.", target)
+        logger.info("Using the %s archive downloaded earlier: '%s'.", what, target)
         return target
-    algorithm, expected = parse_checksum(download.get("checksum"))
+    checksum_parameter = checksum_parameter or f"{parameter}.checksum"
+    algorithm, expected = parse_checksum(download.get("checksum"), checksum_parameter)
     folder.mkdir(parents=True, exist_ok=True)
     downloader = ResumingDownloader(
         target.with_name(f"{target.name}.part"), download["timeout_s"], download["attempts"]
@@ -78,13 +88,18 @@ def fetch_archive(download: dict[str, Any], folder: Path) -> Path:
         except MirrorError as error:
             reason = str(error)
         except ValueError as error:  # pooch: the hash does not match; it deleted the file
-            reason = f"checksum mismatch (ingestion.download.checksum): {error}"
+            reason = f"checksum mismatch ({checksum_parameter}): {error}"
         else:
             logger.info("Downloaded and verified '%s' from %s.", target, url)
             return target
         logger.warning("Mirror %s failed: %s", url, reason)
         failures.append(f"  - {url}: {reason}")
-    tried = "\n".join(failures) or "  (none: ingestion.download.mirrors is empty)"
+    tried = "\n".join(failures) or f"  (none: {parameter}.mirrors is empty)"
+    if what != "GTZAN":
+        raise InputError(
+            f"Could not download {what}'s '{download['filename']}':\n{tried}\nGet it from any "
+            f"copy you trust into '{folder}' (it must match {checksum_parameter}), or try later."
+        )
     raise InputError(
         f"Could not download GTZAN from any mirror in ingestion.download.mirrors:\n{tried}\n"
         f"Supply it by hand: get '{download['filename']}' (or the Kaggle zip) from any copy you "
@@ -95,15 +110,17 @@ def fetch_archive(download: dict[str, Any], folder: Path) -> Path:
     )
 
 
-def parse_checksum(checksum: str | None) -> tuple[str, str]:
+def parse_checksum(
+    checksum: str | None, parameter: str = "ingestion.download.checksum"
+) -> tuple[str, str]:
     """Split ``"<algorithm>:<hex digest>"`` into its parts, checking both."""
     algorithm, _, digest = (checksum or "").partition(":")
     algorithm = algorithm.strip().lower()
     digest = digest.strip().lower()
-    size = {"sha256": 64, "md5": 32}.get(algorithm)
+    size = _DIGEST_LENGTHS.get(algorithm)
     if size is None or not re.fullmatch(rf"[0-9a-f]{{{size}}}", digest):
         raise InputError(
-            f"Parameter ingestion.download.checksum={checksum!r} must be '<algorithm>:<hex "
+            f"Parameter {parameter}={checksum!r} must be '<algorithm>:<hex "
             f"digest>' with algorithm {' or '.join(CHECKSUM_ALGORITHMS)}, e.g. 'sha256:<64 hex "
             "digits>': the archive is only used when it matches."
         )

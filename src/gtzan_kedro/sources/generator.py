@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
-from gtzan_kedro.genres import GENRES
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES
+from gtzan_kedro.sources.registry import source
 
 logger = logging.getLogger(__name__)
 
@@ -408,9 +409,23 @@ def generated_clips(
             sample_rate=sample_rate,
             seed=seed,
         )
-        for genre in GENRES
+        for genre in GTZAN_GENRES
         for index in range(int(clips_per_genre))
     }
+
+
+@source("generated", labels=GTZAN_GENRES, label_noun="GTZAN genre")
+def generated(
+    ingestion: dict, *, seed: int, downloads: object
+) -> dict[str, Callable[[], np.ndarray]]:
+    """``ingestion.source: generated``: the clips ``ingestion.generator`` describes."""
+    generator = ingestion["generator"]
+    return generated_clips(
+        clips_per_genre=generator["clips_per_genre"],
+        clip_seconds=generator["clip_seconds"],
+        sample_rate=generator["sample_rate"],
+        seed=seed,
+    )
 
 
 # ------------------------------------------------------------------------------ validation
@@ -418,9 +433,9 @@ def generated_clips(
 
 def _genre_index(genre: str) -> int:
     """Return the GTZAN label of ``genre`` or raise a ``ValueError`` listing the genres."""
-    if genre not in GENRES:
-        raise ValueError(f"Unknown 'genre' {genre!r}; expected one of: {', '.join(GENRES)}.")
-    return GENRES.index(genre)
+    if genre not in GTZAN_GENRES:
+        raise ValueError(f"Unknown 'genre' {genre!r}; expected one of: {', '.join(GTZAN_GENRES)}.")
+    return GTZAN_GENRES.index(genre)
 
 
 def _require_positive(name: str, value: float) -> None:

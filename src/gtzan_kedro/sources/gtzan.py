@@ -1,4 +1,7 @@
-"""Real GTZAN from a local copy or a download, as lazy, stamped readers of each clip's bytes."""
+"""Real GTZAN from a local copy or a download, as lazy, stamped readers of each clip's bytes.
+
+Labelled with GTZAN's ten genres in GTZAN's order, like the embedded generator's clips.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,21 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from gtzan_kedro.errors import InputError
 from gtzan_kedro.sources.download import fetch_archive
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES
+from gtzan_kedro.sources.local import local_path
 from gtzan_kedro.sources.local_copy import SourceClip, open_local_copy
+from gtzan_kedro.sources.registry import source
 
 logger = logging.getLogger(__name__)
 
-_LOCAL_RUN = 'kedro run --params "ingestion.source=local,ingestion.local_path=/path/to/gtzan"'
+
+@source("download", folder="gtzan", labels=GTZAN_GENRES, label_noun="GTZAN genre")
+def download(
+    ingestion: dict[str, Any], *, seed: int, downloads: Path | None
+) -> dict[str, SourceClip]:
+    """GTZAN's archive fetched from ``ingestion.download.mirrors`` into ``downloads``."""
+    return gtzan_clips(ingestion, downloads)
 
 
 def gtzan_clips(ingestion: dict[str, Any], downloads: Path | None) -> dict[str, SourceClip]:
@@ -21,22 +32,6 @@ def gtzan_clips(ingestion: dict[str, Any], downloads: Path | None) -> dict[str, 
         path = local_path(ingestion.get("local_path"))
     else:
         path = fetch_archive(ingestion["download"], downloads)
-    copy = open_local_copy(path)
+    copy = open_local_copy(path, GTZAN_GENRES)
     logger.info("Found %d GTZAN clips in the %s.", len(copy.clips), copy.describe())
     return copy.clips
-
-
-def local_path(configured: str | None) -> Path:
-    """Return the existing path that ``ingestion.local_path`` names."""
-    if not configured:
-        raise InputError(
-            "Parameter ingestion.local_path is not set: with ingestion.source=local it must name "
-            f"a GTZAN copy on disk (archive or folder), e.g. `{_LOCAL_RUN}`."
-        )
-    path = Path(configured).expanduser()
-    if not path.exists():
-        raise InputError(
-            f"ingestion.local_path='{configured}' does not exist: point it at GTZAN on disk "
-            f"(genres.tar.gz, the Kaggle zip or an extracted folder), e.g. `{_LOCAL_RUN}`."
-        )
-    return path

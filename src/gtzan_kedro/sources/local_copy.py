@@ -1,11 +1,12 @@
-"""GTZAN already on disk, in any of its common layouts, read clip by clip.
+"""A labelled collection already on disk (GTZAN or any other), read clip by clip.
 
-Every layout people have is a variation of ``<something>/<genre>/<file>``: the original
+Every layout people have is a variation of ``<something>/<label>/<file>``: GTZAN's original
 archive ``genres.tar.gz`` (``genres/<genre>/<genre>.000NN.au``), its extracted folder, the
 Kaggle copy (``Data/genres_original/<genre>/<genre>.000NN.wav``, also zipped) or any folder of
-genre folders. So the root is the folder whose genre folders hold the most audio files, found
-from the files themselves rather than from a list of known names; every audio file under it is
-a clip, those outside a genre folder too (the track table reports them).
+label folders. So the root is the folder whose label folders hold the most audio files, found
+from the files themselves; ``label_folders`` says which folder names count as labels (GTZAN's
+genres by default, ``None``: any). Every audio file under the root is a clip, those outside a
+label folder too (the track table reports them).
 
 Tar members are checked with the standard library's "data" extraction filter (plus: no links,
 no absolute names) when listed and again when extracted; zip members are read by name.
@@ -21,24 +22,42 @@ import tarfile
 import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
 
+from gtzan_kedro.audio_formats import AUDIO_EXTENSIONS
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.genres import AUDIO_EXTENSIONS, GENRES
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES
 
 logger = logging.getLogger(__name__)
 
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 ZIP_SUFFIXES = (".zip",)
 
-_LAYOUT_HELP = (
-    f"expected audio files in genre folders ({', '.join(GENRES)}), e.g. the original "
-    "genres.tar.gz (genres/<genre>/<genre>.000NN.au), its extracted folder, or the Kaggle copy "
-    "(Data/genres_original/<genre>/<genre>.000NN.wav, zipped or not)"
-)
+# Folder names that count as labels: a collection of names, or None for any folder.
+LabelFolders = Collection[str] | None
+
+
+def _is_gtzan(label_folders: LabelFolders) -> bool:
+    """Whether the copy is read as GTZAN (its genre folders)."""
+    return label_folders is not None and tuple(label_folders) == GTZAN_GENRES
+
+
+def _layout_help(label_folders: LabelFolders) -> str:
+    """What a copy is expected to look like, for error messages."""
+    if not _is_gtzan(label_folders):
+        named = f" ({', '.join(label_folders)})" if label_folders is not None else ""
+        return (
+            f"expected audio files in one folder per label{named} (<label>/<file>, e.g. "
+            "techno/track01.mp3), as a folder or a zip or tar archive"
+        )
+    return (
+        f"expected audio files in genre folders ({', '.join(label_folders)}), e.g. the original "
+        "genres.tar.gz (genres/<genre>/<genre>.000NN.au), its extracted folder, or the Kaggle "
+        "copy (Data/genres_original/<genre>/<genre>.000NN.wav, zipped or not)"
+    )
 
 
 @dataclass(frozen=True)
@@ -60,29 +79,29 @@ class SourceClip:
 
 @dataclass(frozen=True)
 class LocalCopy:
-    """One GTZAN copy: where it is, what it is and its clips as lazy readers of their bytes."""
+    """One copy: where it is, what it is and its clips as lazy readers of their bytes."""
 
     path: Path
     kind: str  # "tar archive", "zip archive" or "folder"
-    root: str  # folder inside the copy that holds the genre folders ("" at the top)
-    clips: dict[str, SourceClip]  # "<genre>/<file>" (or another path under root) -> clip
+    root: str  # folder inside the copy that holds the label folders ("" at the top)
+    clips: dict[str, SourceClip]  # "<label>/<file>" (or another path under root) -> clip
 
     def describe(self) -> str:
         """Return a one-line description for the log."""
-        return f"{self.kind} '{self.path}', genre folders under '{self.root or '.'}'"
+        return f"{self.kind} '{self.path}', label folders under '{self.root or '.'}'"
 
 
-def open_local_copy(path: Path) -> LocalCopy:
-    """Recognise the GTZAN copy at ``path`` (archive or folder) and list its clips."""
+def open_local_copy(path: Path, label_folders: LabelFolders = GTZAN_GENRES) -> LocalCopy:
+    """Recognise the copy at ``path`` (archive or folder) and list its clips."""
     if path.is_dir():
-        return _open_folder(path)
+        return _open_folder(path, label_folders)
     if _has_suffix(path, TAR_SUFFIXES):
-        return _open_tar(path)
+        return _open_tar(path, label_folders)
     if _has_suffix(path, ZIP_SUFFIXES):
-        return _open_zip(path)
+        return _open_zip(path, label_folders)
     raise InputError(
         f"'{path}' is neither a folder nor an archive this project reads "
-        f"({', '.join(TAR_SUFFIXES + ZIP_SUFFIXES)}): {_LAYOUT_HELP}."
+        f"({', '.join(TAR_SUFFIXES + ZIP_SUFFIXES)}): {_layout_help(label_folders)}."
     )
 
 
@@ -99,39 +118,46 @@ def _is_audio(parts: tuple[str, ...]) -> bool:
     return PurePosixPath(parts[-1]).suffix.lower() in AUDIO_EXTENSIONS
 
 
-def _clip_location(name: str) -> tuple[str, str] | None:
-    """Return ``(root, "<genre>/<file>")`` when ``name`` is an audio file in a genre folder."""
+def _clip_location(name: str, label_folders: LabelFolders) -> tuple[str, str] | None:
+    """Return ``(root, "<label>/<file>")`` when ``name`` is an audio file in a label folder."""
     parts = PurePosixPath(name).parts
-    if len(parts) < 2 or parts[-2] not in GENRES or not _is_audio(parts):
+    if len(parts) < 2 or not _is_audio(parts):
+        return None
+    if label_folders is not None and parts[-2] not in label_folders:
         return None
     return "/".join(parts[:-2]), f"{parts[-2]}/{parts[-1]}"
 
 
-def _stray_key(name: str, root: str) -> str | None:
-    """Return the key of an audio file under ``root`` that is in no genre folder, or ``None``."""
+def _stray_key(name: str, root: str, label_folders: LabelFolders) -> str | None:
+    """Return the key of an audio file under ``root`` that is in no label folder, or ``None``."""
     parts = PurePosixPath(name).parts
-    if not _is_audio(parts) or _clip_location(name) is not None:
+    if not _is_audio(parts) or _clip_location(name, label_folders) is not None:
         return None
     if not root:
         return name
     return name.removeprefix(f"{root}/") if name.startswith(f"{root}/") else None
 
 
-def _pick_root(path: Path, names: list[str]) -> tuple[str, dict[str, str]]:
+def _pick_root(
+    path: Path, names: list[str], label_folders: LabelFolders
+) -> tuple[str, dict[str, str]]:
     """Return the root holding the most clips and ``{clip key: name}`` of the files under it.
 
-    Audio files under the root but outside any genre folder are listed too (the track table
-    reports them); those of another set of genre folders are left out with a warning.
+    Audio files under the root but outside any label folder are listed too (the track table
+    reports them); those of another set of label folders are left out with a warning.
     """
-    located = [(name, location) for name in names if (location := _clip_location(name))]
+    located = [
+        (name, location) for name in names if (location := _clip_location(name, label_folders))
+    ]
     if not located:
-        raise InputError(f"No GTZAN clips in '{path}': {_LAYOUT_HELP}.")
+        what = "GTZAN" if _is_gtzan(label_folders) else "labelled"
+        raise InputError(f"No {what} clips in '{path}': {_layout_help(label_folders)}.")
     counts = Counter(root for _, (root, _) in located)
     root = min(counts, key=lambda candidate: (-counts[candidate], candidate))
     for other in sorted(set(counts) - {root}):
-        # A second copy of the genre folders (a backup, a resampled set ...) must not mix in.
+        # A second copy of the label folders (a backup, a resampled set ...) must not mix in.
         logger.warning(
-            "Ignored %d clips under '%s' in '%s': another set of genre folders; using the %d "
+            "Ignored %d clips under '%s' in '%s': another set of label folders; using the %d "
             "under '%s'. Point ingestion.local_path at the one you want.",
             counts[other],
             other,
@@ -140,22 +166,24 @@ def _pick_root(path: Path, names: list[str]) -> tuple[str, dict[str, str]]:
             root or ".",
         )
     members = {key: name for name, (candidate, key) in located if candidate == root}
-    strays = {key: name for name in names if (key := _stray_key(name, root)) is not None}
+    strays = {
+        key: name for name in names if (key := _stray_key(name, root, label_folders)) is not None
+    }
     return root, {**members, **strays}
 
 
 # ------------------------------------------------------------------------------- folders
 
 
-def _open_folder(path: Path) -> LocalCopy:
-    """List a folder of genre folders, or else the one GTZAN archive it holds."""
+def _open_folder(path: Path, label_folders: LabelFolders) -> LocalCopy:
+    """List a folder of label folders, or else the one archive it holds."""
     names = [
         Path(folder, file).relative_to(path).as_posix()
         for folder, _, files in os.walk(path)
         for file in files
     ]
-    if any(_clip_location(name) for name in names):
-        root, members = _pick_root(path, names)
+    if any(_clip_location(name, label_folders) for name in names):
+        root, members = _pick_root(path, names, label_folders)
         clips = {key: _file_clip(path / name) for key, name in members.items()}
         return LocalCopy(path, "folder", root, clips)
     archives = sorted(
@@ -164,11 +192,13 @@ def _open_folder(path: Path) -> LocalCopy:
         if child.is_file() and _has_suffix(child, TAR_SUFFIXES + ZIP_SUFFIXES)
     )
     if len(archives) == 1:
-        return open_local_copy(archives[0])
+        return open_local_copy(archives[0], label_folders)
     found = f"several archives ({', '.join(a.name for a in archives)})" if archives else "none"
+    kind = "GTZAN genre" if _is_gtzan(label_folders) else "label"
     raise InputError(
-        f"No GTZAN genre folders in '{path}' (ingestion.local_path) and {found} to read "
-        f"instead: {_LAYOUT_HELP}. Set ingestion.local_path to the folder or the archive."
+        f"No {kind} folders in '{path}' (ingestion.local_path) and {found} to read "
+        f"instead: {_layout_help(label_folders)}. Set ingestion.local_path to the folder or "
+        "the archive."
     )
 
 
@@ -233,7 +263,7 @@ def _damaged(archive: Path, error: Exception) -> InputError:
     )
 
 
-def _open_tar(path: Path) -> LocalCopy:
+def _open_tar(path: Path, label_folders: LabelFolders) -> LocalCopy:
     """Check every member with the extraction filter and list the clips, in one streaming pass.
 
     Nothing is extracted until a clip is read, so a run whose raw folder is up to date never
@@ -250,7 +280,7 @@ def _open_tar(path: Path) -> LocalCopy:
         raise _refuse(path, refused) from None
     except (tarfile.TarError, EOFError, OSError) as error:
         raise _damaged(path, error) from error
-    root, members = _pick_root(path, list(stamps))
+    root, members = _pick_root(path, list(stamps), label_folders)
     extraction = _TarExtraction(path)
     return LocalCopy(
         path,
@@ -312,7 +342,7 @@ def _unsafe_zip_name(name: str) -> str | None:
     return None
 
 
-def _open_zip(path: Path) -> LocalCopy:
+def _open_zip(path: Path, label_folders: LabelFolders) -> LocalCopy:
     """Check and list a zip archive from its central directory."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -326,7 +356,7 @@ def _open_zip(path: Path) -> LocalCopy:
         if reason:
             raise _refuse(path, _Refused(info.filename, reason))
     files = {info.filename: info for info in infos if not info.is_dir()}
-    root, members = _pick_root(path, list(files))
+    root, members = _pick_root(path, list(files), label_folders)
     reader = _ZipClips(path)
     return LocalCopy(
         path,

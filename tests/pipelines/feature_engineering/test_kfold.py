@@ -12,11 +12,11 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.pipelines.feature_engineering.nodes import split_fold, split_tracks
 from gtzan_kedro.pipelines.feature_engineering.splits import artist_filtered_lists
 from gtzan_kedro.pipelines.modelling.nodes import combine_folds, evaluate
-from tests.conftest import PROJECT_ROOT, copy_project
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
+from tests.conftest import PROJECT_ROOT, copy_project, labels_of
 
 
 def track_table(per_genre: int = 10) -> pd.DataFrame:
@@ -42,7 +42,7 @@ def kfold(folds: int = 5, validation_size: float = 0.2) -> dict:
 
 
 def test_every_track_is_in_exactly_one_fold_stratified_by_genre():
-    splits = split_tracks(track_table(10), kfold(5), seed=3)
+    splits = split_tracks(track_table(10), labels_of(track_table(10)), kfold(5), seed=3)
 
     assert sorted(splits["track_id"]) == sorted(track_table(10)["track_id"])
     assert splits["track_id"].is_unique
@@ -52,16 +52,24 @@ def test_every_track_is_in_exactly_one_fold_stratified_by_genre():
 
 
 def test_fold_assignment_follows_the_seed():
-    first = split_tracks(track_table(), kfold(), seed=3).set_index("track_id")["fold"]
-    again = split_tracks(track_table(), kfold(), seed=3).set_index("track_id")["fold"]
-    other = split_tracks(track_table(), kfold(), seed=4).set_index("track_id")["fold"]
+    first = split_tracks(track_table(), labels_of(track_table()), kfold(), seed=3).set_index(
+        "track_id"
+    )["fold"]
+    again = split_tracks(track_table(), labels_of(track_table()), kfold(), seed=3).set_index(
+        "track_id"
+    )["fold"]
+    other = split_tracks(track_table(), labels_of(track_table()), kfold(), seed=4).set_index(
+        "track_id"
+    )["fold"]
 
     assert first.equals(again)
     assert not first.equals(other.reindex(first.index))
 
 
 def test_a_folds_tracks_are_its_test_split_and_validation_comes_from_the_others():
-    splits = split_tracks(track_table(10), kfold(5, validation_size=0.25), seed=3)
+    splits = split_tracks(
+        track_table(10), labels_of(track_table(10)), kfold(5, validation_size=0.25), seed=3
+    )
 
     for fold in range(1, 6):
         fold_splits = split_fold(splits, kfold(5, validation_size=0.25), seed=3, fold=fold)
@@ -100,7 +108,9 @@ def test_artist_folds_are_the_published_artist_disjoint_partitions():
         ]
     )
 
-    splits = split_tracks(tracks, {"split": {"strategy": "artist_kfold"}}, seed=0)
+    splits = split_tracks(
+        tracks, labels_of(tracks), {"split": {"strategy": "artist_kfold"}}, seed=0
+    )
 
     partition = {"train": 1, "validation": 2, "test": 3}
     expected = {track_id: partition[split] for (_, track_id), split in listed.items()}

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from kedro.io import DatasetError
 
@@ -19,7 +20,8 @@ from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import FEATURE_SETS
 from gtzan_kedro.features.log_mel import log_mel
 from gtzan_kedro.pipelines.feature_engineering.nodes import extract_features, split_tracks
-from gtzan_kedro.pipelines.ingestion.nodes import build_track_table
+from gtzan_kedro.pipelines.ingestion.nodes import build_track_table, find_label_set
+from tests.conftest import labels_of
 
 GENERATED = {"source": "generated", "checks": {"silence_db": -60.0, "min_seconds": 0.5}}
 SPLIT = {"split": {"strategy": "stratified", "validation_size": 0.25, "test_size": 0.25}}
@@ -72,7 +74,10 @@ def catalog(raw_folder: Path, tmp_path: Path) -> Catalog:
 def splits(catalog: Catalog):
     clips = catalog.folder({"type": AudioDataset, "sample_rate": 22050})
     headers = catalog.folder({"type": "gtzan_kedro.datasets.AudioMetadataDataset"})
-    return split_tracks(build_track_table(clips, headers, GENERATED), SPLIT, 1)
+    generated = GENERATED
+    label_set = find_label_set(clips, generated)
+    table = build_track_table(clips, headers, pd.DataFrame(), label_set, generated)
+    return split_tracks(table, labels_of(table), SPLIT, 1)
 
 
 def never_decoded(splits) -> dict:

@@ -11,14 +11,16 @@ from gtzan_kedro.features.log_mel import log_mel
 from gtzan_kedro.features.mfcc_stats import mfcc_stats
 from gtzan_kedro.features.preprocessing import check_normalisation
 from gtzan_kedro.features.windows import sliding_windows, window_count
-from gtzan_kedro.genres import GENRES
+from gtzan_kedro.labels import make_label_set
 from gtzan_kedro.pipelines.feature_engineering.nodes import (
     fit_normalisation,
     make_examples,
     split_tracks,
 )
-from tests.conftest import tone
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
+from tests.conftest import labels_of, tone
 
+THREE_LABELS = make_label_set(["techno", "house", "ambient"], "local")
 PARAMS = {
     "split": {"strategy": "stratified", "validation_size": 0.2, "test_size": 0.2},
     "executor": {"n_jobs": 1},
@@ -50,7 +52,7 @@ def track_table(
 
 
 def test_split_keeps_each_track_in_one_split_stratified_by_genre():
-    splits = split_tracks(track_table(), PARAMS, seed=1)
+    splits = split_tracks(track_table(), labels_of(track_table()), PARAMS, seed=1)
 
     assert splits["track_id"].is_unique
     assert set(splits["split"]) == {"train", "validation", "test"}
@@ -61,9 +63,9 @@ def test_split_keeps_each_track_in_one_split_stratified_by_genre():
 
 
 def test_split_is_reproducible_with_the_seed_and_changes_without_it():
-    first = split_tracks(track_table(), PARAMS, seed=1)
-    again = split_tracks(track_table(), PARAMS, seed=1)
-    other = split_tracks(track_table(), PARAMS, seed=2)
+    first = split_tracks(track_table(), labels_of(track_table()), PARAMS, seed=1)
+    again = split_tracks(track_table(), labels_of(track_table()), PARAMS, seed=1)
+    other = split_tracks(track_table(), labels_of(track_table()), PARAMS, seed=2)
 
     pd.testing.assert_frame_equal(first, again)
     assert not first["split"].equals(
@@ -76,7 +78,7 @@ def test_rejected_tracks_are_left_out_of_the_split():
     table.loc[0, "status"] = "unreadable"
     table.loc[1, "duration_s"] = 0.05  # short clips are kept: they give one repeated window
 
-    splits = split_tracks(table, PARAMS, seed=1)
+    splits = split_tracks(table, labels_of(table), PARAMS, seed=1)
 
     assert table.loc[0, "track_id"] not in set(splits["track_id"])
     assert table.loc[1, "track_id"] in set(splits["track_id"])
@@ -87,13 +89,14 @@ def test_no_usable_track_is_an_error_that_says_where_to_look():
     table["status"] = "unreadable"
 
     with pytest.raises(InputError, match="No usable clip in the track table"):
-        split_tracks(table, PARAMS, seed=1)
+        split_tracks(table, labels_of(table), PARAMS, seed=1)
 
 
 def test_genre_with_too_few_tracks_is_named():
-    with pytest.raises(InputError, match="Genre 'blues' has 1 usable tracks"):
+    with pytest.raises(InputError, match="Label 'blues' has 1 usable clip: too few"):
         split_tracks(
             track_table(tracks_per_genre=1),
+            labels_of(track_table(tracks_per_genre=1)),
             {
                 **PARAMS,
                 "split": {"strategy": "stratified", "validation_size": 0.5, "test_size": 0.4},
@@ -163,13 +166,15 @@ def test_normalisation_is_fitted_on_training_tracks_only():
         "c": lambda: np.full((10, 2), 1000.0, dtype=np.float32),
     }
 
-    stats = fit_normalisation(features, splits, LOG_MEL_BLOCK, 22050)
+    stats = fit_normalisation(features, splits, LOG_MEL_BLOCK, 22050, THREE_LABELS)
 
     np.testing.assert_allclose(stats["mean"], [2.0, 2.0])
     np.testing.assert_allclose(stats["std"], [1.0, 1.0])
     assert stats["rows"] == 20
     # The recipe of the features travels with their statistics, for the model artefact.
     assert (stats["feature_set"], stats["sample_rate"]) == (LOG_MEL_BLOCK, 22050)
+    # And the labels of the examples cut with them: a model of other labels refuses them.
+    assert stats["labels"] == ["techno", "house", "ambient"]
     check_normalisation(stats, dims=2)
 
 
@@ -177,7 +182,11 @@ def test_a_constant_feature_gets_unit_spread_rather_than_a_division_by_zero():
     splits = pd.DataFrame({"track_id": ["a"], "split": ["train"]})
 
     stats = fit_normalisation(
-        {"a": lambda: np.ones((4, 2), dtype=np.float32)}, splits, LOG_MEL_BLOCK, 22050
+        {"a": lambda: np.ones((4, 2), dtype=np.float32)},
+        splits,
+        LOG_MEL_BLOCK,
+        22050,
+        THREE_LABELS,
     )
 
     assert stats["std"] == [1.0, 1.0]
@@ -193,7 +202,8 @@ def saved(examples, folder) -> np.ndarray:
 
 
 def test_examples_carry_their_track_label_and_id(tmp_path):
-    splits = split_tracks(track_table(tracks_per_genre=5), PARAMS, seed=3)
+    table = track_table(tracks_per_genre=5)
+    splits = split_tracks(table, labels_of(table), PARAMS, seed=3)
     rng = np.random.default_rng(0)
     lengths = {track_id: 8 + 4 * (i % 3) for i, track_id in enumerate(splits["track_id"])}
     arrays = {

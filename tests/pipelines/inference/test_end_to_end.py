@@ -29,9 +29,9 @@ from kedro.framework.startup import bootstrap_project
 from mlflow.tracking import MlflowClient
 
 from gtzan_kedro.features.windows import sliding_windows
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.sources.generator import synthesise_clip
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 from tests.commands.conftest import BIN, background, free_port, run_command, wait_for_http
 from tests.conftest import PROJECT_ROOT, SAMPLE_RATE, copy_project
 from tests.pipelines.modelling.conftest import train_tiny_project

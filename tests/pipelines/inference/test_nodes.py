@@ -21,13 +21,13 @@ from gtzan_kedro.errors import InputError
 from gtzan_kedro.features.log_mel import log_mel
 from gtzan_kedro.features.preprocessing import normalise
 from gtzan_kedro.features.windows import sliding_windows
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.models.prediction import ClipLimits, check_clip, classify_clips
 from gtzan_kedro.models.pyfunc import request_clips
 from gtzan_kedro.models.store import CHAMPION_ALIAS, resolve_model_uri
 from gtzan_kedro.pipelines.inference.nodes import classify_files
 from gtzan_kedro.predict import format_predictions
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 from tests.conftest import SAMPLE_RATE, tone
 
 LOG_MEL = {"n_fft": 512, "hop_length": 256, "n_mels": 16}

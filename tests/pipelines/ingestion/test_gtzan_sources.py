@@ -5,14 +5,23 @@ import json
 import logging
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from gtzan_kedro.datasets import AudioDataset, AudioMetadataDataset, ClipFolderDataset
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.pipelines.ingestion.nodes import acquire_clips, build_track_table
+from gtzan_kedro.pipelines.ingestion import nodes
+from gtzan_kedro.pipelines.ingestion.nodes import build_track_table, find_label_set
 from tests.sources.gtzan_copies import gtzan_files, write_tar, write_tree, write_zip
 
 LOCAL = {"source": "local", "checks": {"silence_db": -60.0, "min_seconds": 0.5}}
+
+
+def acquire_clips(ingestion: dict, seed: int) -> dict:
+    """The clips the ``acquire_clips`` node hands to the raw folder (a local copy has no index)."""
+    clips, index = nodes.acquire_clips(ingestion, seed)
+    assert index.empty
+    return clips
 
 
 def save_raw(clips: dict, raw: Path) -> None:
@@ -22,11 +31,13 @@ def save_raw(clips: dict, raw: Path) -> None:
     )
 
 
-def track_table(raw: Path):
+def track_table(raw: Path, ingestion: dict = LOCAL):
     """The track table of the gtzan folder of ``raw``."""
     clips = ClipFolderDataset(path=str(raw), dataset={"type": AudioDataset, "sample_rate": 22050})
     headers = ClipFolderDataset(path=str(raw), dataset={"type": AudioMetadataDataset})
-    return build_track_table(clips.load(), headers.load(), LOCAL)
+    partitions = clips.load()
+    label_set = find_label_set(partitions, ingestion)
+    return build_track_table(partitions, headers.load(), pd.DataFrame(), label_set, ingestion)
 
 
 def test_original_archive_lands_as_au_bytes_unchanged(tmp_path: Path):
@@ -137,17 +148,24 @@ def test_file_changed_in_the_same_folder_is_taken_again(tmp_path: Path):
     assert (raw / "gtzan" / "blues" / "blues.00001.wav").read_bytes() == replacement
 
 
-def test_clip_outside_a_genre_folder_is_copied_and_listed_with_its_status(tmp_path: Path, caplog):
+def test_clip_outside_the_label_folders_is_copied_and_listed_with_its_status(
+    tmp_path: Path, caplog
+):
     files = {**gtzan_files("wav"), "notagenre/stray.wav": gtzan_files("wav")["jazz/jazz.00000.wav"]}
     copy = write_tree(tmp_path / "copy", files)
     raw = tmp_path / "01_raw"
+    chosen = {**local(copy), "labels": ["rock", "blues", "jazz"]}
 
-    save_raw(acquire_clips(local(copy), seed=1), raw)
+    save_raw(acquire_clips(chosen, seed=1), raw)
     with caplog.at_level(logging.WARNING):
-        table = track_table(raw).set_index("track_id")
+        table = track_table(raw, chosen).set_index("track_id")
 
     assert (raw / "gtzan" / "notagenre" / "stray.wav").read_bytes() == files["notagenre/stray.wav"]
     assert table.loc["stray", "status"] == "unknown_genre"
-    assert "'notagenre' is not a GTZAN genre" in table.loc["stray", "problem"]
+    assert (
+        "'notagenre' is not a label of this collection (rock, blues, jazz)"
+        in (table.loc["stray", "problem"])
+    )
+    assert table.loc["rock.00000", "label"] == 0 and table.loc["jazz.00001", "label"] == 2
     assert "gtzan/notagenre/stray.wav" in caplog.text
     assert (table.drop(index="stray")["status"] == "ok").all()

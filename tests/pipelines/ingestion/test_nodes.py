@@ -8,19 +8,24 @@ import pytest
 
 from gtzan_kedro.datasets import AudioDataset, AudioMetadataDataset, ClipFolderDataset
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.genres import GENRES
+from gtzan_kedro.labels import make_label_set
 from gtzan_kedro.pipelines.feature_engineering.nodes import split_tracks
 from gtzan_kedro.pipelines.ingestion.nodes import (
     acquire_clips,
     build_track_table,
     count_tracks_per_genre,
+    find_label_set,
     plot_class_distribution,
     plot_genre_examples,
 )
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
+from gtzan_kedro.sources.registry import SOURCE_INDEX_COLUMNS
 from tests.conftest import tone
 
 GENERATED = {"source": "generated", "checks": {"silence_db": -60.0, "min_seconds": 0.5}}
 FIGURE_PARAMS = {"sample_rate": 22050, "n_fft": 512, "hop_length": 256, "n_mels": 32}
+GTZAN_LABELS = make_label_set(list(GENRES), "generated")
+NO_INDEX = pd.DataFrame(columns=SOURCE_INDEX_COLUMNS)
 
 
 def folder_partitions(root: Path) -> tuple[dict, dict]:
@@ -30,9 +35,14 @@ def folder_partitions(root: Path) -> tuple[dict, dict]:
     return clips.load(), headers.load()
 
 
+def table_of(clips: dict, headers: dict, ingestion: dict) -> pd.DataFrame:
+    """Build the track table of loaded partitions, with the label set the source gives."""
+    return build_track_table(clips, headers, NO_INDEX, find_label_set(clips, ingestion), ingestion)
+
+
 def track_table_of(root: Path) -> pd.DataFrame:
     """Build the track table of a raw folder with the generated source active."""
-    return build_track_table(*folder_partitions(root), GENERATED)
+    return table_of(*folder_partitions(root), GENERATED)
 
 
 def test_track_table_lists_genre_label_and_format(raw_folder: Path):
@@ -90,7 +100,7 @@ def test_empty_raw_folder_says_how_to_get_data(tmp_path: Path):
 
 
 def test_generated_clips_land_in_their_own_folder():
-    clips = acquire_clips(
+    clips, index = acquire_clips(
         {
             "source": "generated",
             "generator": {"clips_per_genre": 2, "clip_seconds": 1.0, "sample_rate": 22050},
@@ -101,12 +111,15 @@ def test_generated_clips_land_in_their_own_folder():
     assert len(clips) == 20
     assert "generated/blues/blues.00000.wav" in clips
     assert all(partition.startswith("generated/") for partition in clips)
+    assert index.empty
 
 
 def test_class_distribution_counts_every_genre(raw_folder: Path):
     (raw_folder / "generated" / "blues" / "blues.00054.wav").write_bytes(b"garbage" * 50)
 
-    distribution = count_tracks_per_genre(track_table_of(raw_folder)).set_index("genre")
+    distribution = count_tracks_per_genre(track_table_of(raw_folder), GTZAN_LABELS).set_index(
+        "genre"
+    )
 
     assert list(distribution.index) == list(GENRES)
     assert distribution.loc["blues", "tracks"] == 4
@@ -117,7 +130,9 @@ def test_class_distribution_counts_every_genre(raw_folder: Path):
 
 
 def test_class_distribution_chart_shows_counts(raw_folder: Path):
-    figure = plot_class_distribution(count_tracks_per_genre(track_table_of(raw_folder)))
+    figure = plot_class_distribution(
+        count_tracks_per_genre(track_table_of(raw_folder), GTZAN_LABELS)
+    )
 
     axes = figure.axes[0]
     heights = [bar.get_height() for bar in axes.patches]
@@ -127,9 +142,9 @@ def test_class_distribution_chart_shows_counts(raw_folder: Path):
 
 def test_genre_examples_draw_three_titled_figures_per_genre(raw_folder: Path):
     clips, headers = folder_partitions(raw_folder)
-    table = build_track_table(clips, headers, GENERATED)
+    table = table_of(clips, headers, GENERATED)
 
-    figures = plot_genre_examples(table, clips, FIGURE_PARAMS)
+    figures = plot_genre_examples(table, GTZAN_LABELS, clips, FIGURE_PARAMS)
 
     assert sorted(figures) == sorted(
         f"{genre}/{genre}.00000-{kind}.png"
@@ -161,6 +176,7 @@ def test_clips_prediction_would_refuse_are_listed_and_left_out_of_training(
     assert all(f"blues.000{n}.wav" in caplog.text for n in (10, 11, 12))
     split = split_tracks(
         table.reset_index(),
+        make_label_set(["blues", "classical", "disco"], "generated"),
         {"split": {"strategy": "stratified", "validation_size": 0.25, "test_size": 0.25}},
         seed=1,
     )
@@ -175,9 +191,9 @@ def test_check_thresholds_are_parameters(raw_folder: Path, write_clip):
     lenient = {"source": "generated", "checks": {"silence_db": -100.0, "min_seconds": 0.5}}
     strict = {"source": "generated", "checks": {"silence_db": -60.0, "min_seconds": 3.0}}
 
-    assert set(build_track_table(clips, headers, lenient)["status"]) == {"ok"}
+    assert set(table_of(clips, headers, lenient)["status"]) == {"ok"}
     with pytest.raises(InputError, match="None of the 13 audio files"):
-        build_track_table(clips, headers, strict)
+        table_of(clips, headers, strict)
 
 
 def test_clip_outside_any_genre_folder_is_listed_with_its_status(raw_folder: Path, write_clip):

@@ -14,10 +14,14 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from gtzan_kedro.features.preprocessing import track_examples
-from gtzan_kedro.genres import GENRES
+from gtzan_kedro.labels import make_label_set
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 from tests.conftest import PROJECT_ROOT
 
 FRAMES, N_MELS = 16, 8
+# The embedded dataset's labels, and model input recorded for them.
+GTZAN_LABEL_SET = make_label_set(list(GENRES), "generated")
+GTZAN_MODEL_INPUT = {"labels": list(GENRES)}
 # Fast settings for any Keras architecture: enough to run every code path once.
 TINY_TRAINING = {"epochs": 1, "batch_size": 8, "learning_rate": 0.001, "early_stopping_patience": 1}
 # A tiny embedded dataset (4 clips of 3 s per genre) and small windows: features in seconds.
@@ -92,6 +96,8 @@ def write_feature_input(data: Path, seed: int = 0) -> None:
     splits["duration_s"] = 3.0
     (data / "03_primary").mkdir(parents=True, exist_ok=True)
     splits.to_parquet(data / "03_primary" / "track_splits.parquet")
+    (data / "02_intermediate").mkdir(parents=True, exist_ok=True)
+    (data / "02_intermediate" / "label_set.json").write_text(json.dumps(GTZAN_LABEL_SET))
     for feature_set, shape in SYNTHETIC_FEATURES.items():
         features = data / "04_feature" / feature_set
         model_input = data / "05_model_input" / feature_set
@@ -114,6 +120,7 @@ def write_feature_input(data: Path, seed: int = 0) -> None:
                 "window": shape["window"],
             },
             "sample_rate": 22050,
+            "labels": list(GENRES),
         }
         (model_input / "normalisation.json").write_text(json.dumps(normalisation))
         for split in ("train", "validation"):

@@ -9,12 +9,17 @@ import numpy as np
 import pytest
 from kedro.io import AbstractDataset
 
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
 from gtzan_kedro.pipelines.modelling.nodes import build_model, package_classifier, train_model
-from tests.pipelines.modelling.conftest import N_MELS, TINY_TRAINING
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
+from tests.pipelines.modelling.conftest import (
+    GTZAN_LABEL_SET,
+    GTZAN_MODEL_INPUT,
+    N_MELS,
+    TINY_TRAINING,
+)
 
 
 def catalog_classifier_dataset(project_config: Any, namespace: str, data: Path) -> AbstractDataset:
@@ -43,7 +48,9 @@ def test_architecture_trains_predicts_and_reloads(
     train, validation, test = (tiny_splits[name] for name in ("train", "validation", "test"))
     framework = ARCHITECTURES[builder].framework
 
-    model = build_model(examples_for(builder, train), block, seed=0)
+    model = build_model(
+        examples_for(builder, train), GTZAN_MODEL_INPUT, GTZAN_LABEL_SET, block, seed=0
+    )
     model, history = train_model(
         model,
         examples_for(builder, train),
@@ -71,6 +78,7 @@ def test_architecture_trains_predicts_and_reloads(
         "std": [1.0] * dims,
         "feature_set": feature_set,
         "sample_rate": 22050,
+        **GTZAN_MODEL_INPUT,
     }
     classifier = package_classifier(model, normalisation, block, builder)
     dataset = catalog_classifier_dataset(project_config, builder, tmp_path)

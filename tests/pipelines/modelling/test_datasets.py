@@ -12,8 +12,8 @@ from sklearn.dummy import DummyClassifier
 from gtzan_kedro.datasets import OptionalDataset
 from gtzan_kedro.datasets.genre_classifier import GenreClassifierDataset
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.genre_classifier import GenreClassifier
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 
 
 def classifier(constant: int) -> GenreClassifier:

@@ -12,8 +12,8 @@ import pytest
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
-from gtzan_kedro.genres import GENRES
 from gtzan_kedro.hooks import ERROR_TAG
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 from tests.conftest import PROJECT_ROOT, copy_project
 from tests.pipelines.modelling.conftest import (
     SYNTHETIC_PARAMS,

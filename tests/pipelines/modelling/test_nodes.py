@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import accuracy_score, f1_score
 
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.genres import GENRES
+from gtzan_kedro.labels import make_label_set
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
 from gtzan_kedro.pipelines.modelling.nodes import (
@@ -25,6 +25,8 @@ from gtzan_kedro.pipelines.modelling.nodes import (
     predict_test_tracks,
     score_metrics,
 )
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
+from tests.pipelines.modelling.conftest import GTZAN_LABEL_SET, GTZAN_MODEL_INPUT
 
 
 class FixedModel:
@@ -122,7 +124,7 @@ def test_scores_match_scikit_learn_on_random_predictions():
 
 
 def test_per_genre_report_names_every_genre():
-    report = classification_report_table(TRACK_PREDICTIONS)
+    report = classification_report_table(TRACK_PREDICTIONS, GTZAN_LABEL_SET)
 
     assert list(report.columns) == ["genre", "precision", "recall", "f1", "support"]
     genres = report.set_index("genre")
@@ -133,11 +135,23 @@ def test_per_genre_report_names_every_genre():
 
 
 def test_confusion_matrix_has_genre_names_on_both_axes():
-    figure = plot_confusion_matrix(TRACK_PREDICTIONS)
+    figure = plot_confusion_matrix(TRACK_PREDICTIONS, GTZAN_LABEL_SET)
     axes = figure.axes[0]
 
     assert [label.get_text() for label in axes.get_xticklabels()] == list(GENRES)
     assert [label.get_text() for label in axes.get_yticklabels()] == list(GENRES)
+
+
+def test_reports_and_matrix_name_the_labels_of_any_collection():
+    label_set = make_label_set(["techno", "house", "ambient"], "local")
+
+    report = classification_report_table(TRACK_PREDICTIONS, label_set).set_index("genre")
+    axes = plot_confusion_matrix(TRACK_PREDICTIONS, label_set).axes[0]
+
+    assert list(report.index[:3]) == ["techno", "house", "ambient"]
+    assert report.loc["techno", "support"] == 2 and "blues" not in report.index
+    assert [label.get_text() for label in axes.get_xticklabels()] == ["techno", "house", "ambient"]
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("predicted label", "true label")
 
 
 def test_training_curves_show_loss_and_accuracy_of_both_splits():
@@ -181,7 +195,25 @@ def test_unknown_builder_lists_the_known_ones():
     message = f"Unknown builder 'transformer'. Known builders: {known}."
 
     with pytest.raises(ValueError, match=re.escape(message)):
-        build_model(np.zeros((2, 16, 8), dtype=np.float32), block, seed=0)
+        build_model(
+            np.zeros((2, 16, 8), dtype=np.float32),
+            GTZAN_MODEL_INPUT,
+            GTZAN_LABEL_SET,
+            block,
+            seed=0,
+        )
+
+
+def test_model_input_of_another_label_set_is_refused_before_training():
+    block = {"builder": "svm", "features": "mfcc_stats", "model": {}}
+    other = make_label_set(["techno", "house"], "local")
+
+    with pytest.raises(
+        InputError,
+        match=r"feature set 'mfcc_stats' was made for the labels "
+        r"blues, classical.*now has techno, house: run feature engineering again",
+    ):
+        build_model(np.zeros((2, 6), dtype=np.float32), GTZAN_MODEL_INPUT, other, block, seed=0)
 
 
 def test_the_packaged_classifier_carries_its_feature_set_and_statistics():
@@ -189,6 +221,7 @@ def test_the_packaged_classifier_carries_its_feature_set_and_statistics():
     feature_set = {"extractor": "mfcc_stats", "params": {"n_mfcc": 13}, "window": None}
     statistics = {"mean": [0.0, 0.0], "std": [1.0, 1.0]}
     normalisation = statistics | {"rows": 8, "feature_set": feature_set, "sample_rate": 16000}
+    normalisation |= GTZAN_MODEL_INPUT
 
     classifier = package_classifier(FixedModel(), normalisation, block, "base")
 

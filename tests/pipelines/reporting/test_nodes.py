@@ -13,14 +13,17 @@ from scipy.stats import binomtest
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.evaluation.statistics import mcnemar_exact
-from gtzan_kedro.genres import GENRES
+from gtzan_kedro.labels import make_label_set
 from gtzan_kedro.pipelines.reporting.nodes import (
+    choose_champion,
     compare_architectures,
     comparison_markdown,
     plot_comparison,
 )
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 
 SEED = 42
+LABEL_SET = make_label_set(list(GENRES), "generated")
 # As conf/base/parameters_reporting.yml, with fewer resamples: macro F1 costs one
 # scikit-learn call per resample, and the interval's quality is tested in tests/evaluation.
 # Every architecture's block, as compare_architectures reads it (builder and feature set).
@@ -62,6 +65,7 @@ def test_architectures_are_ranked_by_track_accuracy_with_intervals_around_each_s
         REPORTING,
         ARCHITECTURES,
         SEED,
+        LABEL_SET,
         lstm=track_predictions(right_on(24)),
         svm=track_predictions(right_on(30)),
         gru=track_predictions(right_on(24)[::-1]),  # as accurate as lstm, other genres right
@@ -79,17 +83,23 @@ def test_architectures_are_ranked_by_track_accuracy_with_intervals_around_each_s
 def test_the_same_seed_gives_the_same_comparison():
     tables = {"mlp": track_predictions(right_on(25)), "svm": track_predictions(right_on(22))}
 
-    first = compare_architectures(REPORTING, ARCHITECTURES, SEED, **tables)
+    first = compare_architectures(REPORTING, ARCHITECTURES, SEED, LABEL_SET, **tables)
 
     pd.testing.assert_frame_equal(
-        compare_architectures(REPORTING, ARCHITECTURES, SEED, **tables), first
+        compare_architectures(REPORTING, ARCHITECTURES, SEED, LABEL_SET, **tables), first
     )
 
 
 def test_architectures_never_evaluated_are_left_out_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
         comparison = compare_architectures(
-            REPORTING, ARCHITECTURES, SEED, svm=track_predictions(right_on(20)), tcn=None, cnn=None
+            REPORTING,
+            ARCHITECTURES,
+            SEED,
+            LABEL_SET,
+            svm=track_predictions(right_on(20)),
+            tcn=None,
+            cnn=None,
         )
 
     assert list(comparison["architecture"]) == ["svm"]
@@ -99,7 +109,7 @@ def test_architectures_never_evaluated_are_left_out_with_a_warning(caplog):
 
 def test_nothing_evaluated_is_an_error():
     with pytest.raises(InputError, match="run the modelling pipeline first"):
-        compare_architectures(REPORTING, ARCHITECTURES, SEED, svm=None)
+        compare_architectures(REPORTING, ARCHITECTURES, SEED, LABEL_SET, svm=None)
 
 
 def test_a_best_right_on_every_track_the_runner_up_missed_is_significantly_better():
@@ -108,6 +118,7 @@ def test_a_best_right_on_every_track_the_runner_up_missed_is_significantly_bette
         REPORTING,
         ARCHITECTURES,
         SEED,
+        LABEL_SET,
         mlp=track_predictions(right_on(40)),
         svm=track_predictions(right_on(20)),
     )
@@ -125,6 +136,7 @@ def test_a_best_ahead_by_one_track_is_not_significantly_better():
         REPORTING,
         ARCHITECTURES,
         SEED,
+        LABEL_SET,
         mlp=track_predictions(right_on(21)),
         svm=track_predictions(right_on(20)),
         gru=track_predictions(right_on(10)),
@@ -140,6 +152,7 @@ def test_each_architecture_is_tested_against_the_baseline():
         REPORTING,
         ARCHITECTURES,
         SEED,
+        LABEL_SET,
         strong=track_predictions(right_on(38)),
         svm=track_predictions(right_on(20)),
         close=track_predictions(right_on(23)),
@@ -163,7 +176,9 @@ def test_architectures_evaluated_on_different_tracks_are_tested_on_the_tracks_bo
     mlp = track_predictions(right_on(30, 40), tracks=range(10, 50))  # 20 tracks shared
 
     with caplog.at_level(logging.WARNING):
-        comparison = compare_architectures(REPORTING, ARCHITECTURES, SEED, svm=svm, mlp=mlp)
+        comparison = compare_architectures(
+            REPORTING, ARCHITECTURES, SEED, LABEL_SET, svm=svm, mlp=mlp
+        )
 
     shared = svm.merge(mlp, on=["track_id", "label"], suffixes=("_svm", "_mlp"))
     expected = mcnemar_exact(shared["label"], shared["predicted_mlp"], shared["predicted_svm"])
@@ -176,6 +191,7 @@ def test_markdown_shows_intervals_and_what_is_significant():
         REPORTING,
         ARCHITECTURES,
         SEED,
+        LABEL_SET,
         mlp=track_predictions(right_on(40)),
         svm=track_predictions(right_on(20)),
         gru=track_predictions(right_on(22)),
@@ -207,6 +223,7 @@ def test_markdown_says_when_nothing_is_significant_or_the_baseline_is_missing():
         REPORTING,
         ARCHITECTURES,
         SEED,
+        LABEL_SET,
         mlp=track_predictions(right_on(21)),
         gru=track_predictions(right_on(20)),
         svm=None,
@@ -225,11 +242,12 @@ def test_chart_draws_each_interval_as_an_error_bar_best_first():
         REPORTING,
         ARCHITECTURES,
         SEED,
+        LABEL_SET,
         lstm=track_predictions(right_on(24)),
         svm=track_predictions(right_on(30)),
     )
 
-    figure = plot_comparison(comparison, REPORTING["chart_metrics"])
+    figure = plot_comparison(comparison, REPORTING["chart_metrics"], LABEL_SET)
     axes = figure.axes[0]
 
     assert [label.get_text() for label in axes.get_xticklabels()] == ["svm", "lstm"]
@@ -244,3 +262,48 @@ def test_chart_draws_each_interval_as_an_error_bar_best_first():
         assert [segment[1][1] for segment in segments] == pytest.approx(
             comparison[f"{metric}_ci_high"]
         )
+
+
+def test_predictions_over_other_labels_are_refused_with_what_to_do():
+    other = make_label_set(["techno", "house", "ambient"], "local")
+
+    with pytest.raises(
+        InputError,
+        match=r"svm_track_predictions was made for the labels blues, "
+        r"classical.*now has techno, house, ambient: train it again",
+    ):
+        compare_architectures(
+            REPORTING, ARCHITECTURES, SEED, other, svm=track_predictions(right_on(20))
+        )
+
+
+def champion_choice(current: dict | None, label_set: dict, promote: str = "auto") -> dict:
+    """What ``choose_champion`` decides for a comparison won by svm at 0.5 accuracy."""
+    comparison = pd.DataFrame({"architecture": ["svm"], "track_accuracy": [0.5]})
+    splits = pd.DataFrame(
+        {
+            "track_id": ["a", "b"],
+            "path": ["x/a.wav", "y/b.wav"],
+            "duration_s": [1.0, 1.0],
+            "split": ["train", "test"],
+        }
+    )
+    return choose_champion(comparison, current, splits, label_set, ARCHITECTURES, promote)
+
+
+def test_the_champion_only_moves_between_models_of_the_same_labels(caplog):
+    three = make_label_set(["techno", "house", "ambient"], "local")
+    first = champion_choice(None, LABEL_SET)
+    champion = {"version": 1, **first["tags"], "track_accuracy": "0.1"}
+
+    with caplog.at_level(logging.WARNING):
+        other_labels = champion_choice(champion, three)
+    forced = champion_choice(champion, three, promote="always")
+    same_labels = champion_choice(champion, LABEL_SET)
+
+    assert first["promote"] and first["tags"]["labels"] == ", ".join(GENRES)
+    assert other_labels["promote"] is False
+    assert other_labels["tags"]["labels"] == "techno, house, ambient"
+    assert "does not replace the champion (version 1, 'svm')" in caplog.text
+    assert "this one techno, house, ambient" in caplog.text
+    assert forced["promote"] and same_labels["promote"]

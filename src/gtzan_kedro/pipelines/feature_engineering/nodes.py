@@ -22,6 +22,7 @@ from gtzan_kedro.features.preprocessing import example_count, normalise, track_e
 from gtzan_kedro.pipelines.feature_engineering.splits import (
     artist_filtered_lists,
     assign_listed_splits,
+    check_artist_filtered_labels,
 )
 from gtzan_kedro.progress import progress_bar
 
@@ -39,8 +40,15 @@ FEATURES_VERSION = 2
 MIN_TRACKS_PER_LABEL = 2
 
 
+# Published splits (FMA's set.split) in this project's split names.
+DATASET_SPLITS = {"training": "train", "validation": "validation", "test": "test"}
+
+
 def split_tracks(
-    track_table: pd.DataFrame, feature_engineering: dict[str, Any], seed: int
+    track_table: pd.DataFrame,
+    label_set: dict[str, Any],
+    feature_engineering: dict[str, Any],
+    seed: int,
 ) -> pd.DataFrame:
     """Assign every usable track to a split (holdout) or a fold (cross-validation)."""
     tracks = track_table[track_table["status"] == "ok"].copy()
@@ -48,6 +56,14 @@ def split_tracks(
         raise InputError("No usable clip in the track table: check ingestion's log and data.")
     split = feature_engineering["split"]
     strategy = split["strategy"]
+    if strategy in {"artist_filtered", "artist_kfold"}:
+        check_artist_filtered_labels(label_set["labels"], strategy)
+    if strategy == "dataset":
+        return _split_table(
+            _published_splits(tracks, label_set["labels"]), "the dataset's own split"
+        )
+    if strategy == "kfold":
+        _check_label_counts(tracks, label_set["labels"], split["folds"], "one per fold")
     if strategy == "artist_filtered":
         return _split_table(assign_listed_splits(tracks, artist_filtered_lists()), "artist")
     if strategy == "artist_kfold":
@@ -64,6 +80,7 @@ def split_tracks(
         check_fold_sizes(tracks, split.get("min_tracks_per_label", MIN_TRACKS_PER_LABEL))
         return _fold_table(tracks, "track and genre")
     fractions = {"validation": split["validation_size"], "test": split["test_size"]}
+    _check_label_counts(tracks, label_set["labels"], 1, "")
     tracks["split"] = _stratified_splits(tracks, fractions, seed)
     return _split_table(tracks, "track and genre")
 
@@ -78,6 +95,37 @@ def check_fold_sizes(tracks: pd.DataFrame, min_tracks_per_label: int) -> None:
             f"(feature_engineering.split.min_tracks_per_label={min_tracks_per_label}): lower "
             "feature_engineering.split.folds or add clips of that label."
         )
+
+
+def _check_label_counts(tracks: pd.DataFrame, labels: list[str], needed: int, why: str) -> None:
+    """Fail with one line naming the first label with fewer than ``needed`` usable tracks."""
+    counts = tracks["genre"].value_counts()
+    for label in labels:
+        count = int(counts.get(label, 0))
+        if count < needed:
+            raise InputError(
+                f"Label '{label}' has {count} usable clip{'' if count == 1 else 's'}: the split "
+                f"needs at least {needed}{f' ({why})' if why else ''}. Add clips to its folder, "
+                "leave it out with ingestion.labels, or lower feature_engineering.split.folds."
+            )
+
+
+def _published_splits(tracks: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """The tracks with the split their dataset publishes (FMA's set.split); others left out."""
+    published = tracks.assign(split=tracks["dataset_split"].map(DATASET_SPLITS))
+    unlisted = published["split"].isna()
+    if unlisted.all():
+        raise InputError(
+            "feature_engineering.split.strategy=dataset uses the split a dataset publishes "
+            "(FMA's set.split), and no usable track has one: use stratified or kfold."
+        )
+    if unlisted.any():
+        logger.warning(
+            "Dataset split: left out %d tracks without a published split.", unlisted.sum()
+        )
+    published = published[~unlisted]
+    _check_label_counts(published[published["split"] == "train"], labels, 1, "a training track")
+    return published
 
 
 def split_fold(
@@ -142,8 +190,9 @@ def _split_sizes(n_tracks: int, fractions: dict[str, float], genre: str) -> tupl
     wanted = n_test + n_validation
     if n_tracks - wanted < 1:
         raise InputError(
-            f"Genre '{genre}' has {n_tracks} usable tracks: too few to give validation and test "
-            "tracks and keep one for training. Add clips (ingestion.generator.clips_per_genre) "
+            f"Label '{genre}' has {n_tracks} usable clip{'' if n_tracks == 1 else 's'}: too few "
+            f"to give validation and test tracks and keep one for training (it needs "
+            f"{wanted + 1}). Add clips (ingestion.generator.clips_per_genre, or to its folder) "
             "or lower feature_engineering.split sizes."
         )
     return n_test, n_validation
@@ -236,11 +285,13 @@ def fit_normalisation(
     track_splits: pd.DataFrame,
     feature_set: dict[str, Any],
     sample_rate: int,
+    label_set: dict[str, Any],
 ) -> dict[str, Any]:
     """Each feature dimension's mean and spread over the training tracks, with their recipe.
 
-    The feature set's block and the clips' sample rate are kept beside the statistics, so a
-    model packaged later carries the features it was really trained on.
+    The feature set's block, the clips' sample rate and the labels of the examples cut beside
+    them are kept with the statistics, so a model packaged later carries the features it was
+    really trained on, and a model of other labels never meets these examples.
     """
     train_ids = track_splits.loc[track_splits["split"] == "train", "track_id"]
     total = total_squares = None
@@ -263,6 +314,7 @@ def fit_normalisation(
         "rows": n_rows,
         "feature_set": feature_set,
         "sample_rate": sample_rate,
+        "labels": label_set["labels"],
     }
 
 

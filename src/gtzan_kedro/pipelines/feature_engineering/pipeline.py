@@ -79,6 +79,7 @@ def create_examples_template() -> Pipeline:
                     "track_splits",
                     "params:feature_set",
                     "params:sample_rate",
+                    "label_set",
                 ],
                 outputs="normalisation",
                 name="fit_normalisation",
@@ -93,7 +94,7 @@ def _split_nodes() -> Pipeline:
     nodes = [
         Node(
             split_tracks,
-            inputs=["track_table", "params:feature_engineering", "params:seed"],
+            inputs=["track_table", "label_set", "params:feature_engineering", "params:seed"],
             outputs="track_splits",
             name="split_tracks",
         )
@@ -136,6 +137,7 @@ def _feature_set_pipeline(feature_set: str) -> Pipeline:
                 inputs={
                     "track_features": f"{feature_set}.track_features",
                     "track_splits": fold_splits(fold),
+                    "label_set": "label_set",
                 },
                 parameters={
                     "params:feature_set": parameters["params:feature_set"],

@@ -6,30 +6,43 @@ from gtzan_kedro.pipelines.ingestion.nodes import (
     acquire_clips,
     build_track_table,
     count_tracks_per_genre,
+    find_label_set,
     plot_class_distribution,
     plot_genre_examples,
 )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Fetch or generate the raw clips, describe them and draw what they look like."""
+    """Fetch or generate the raw clips, record their labels, describe and draw them."""
     return Pipeline(
         [
             Node(
                 acquire_clips,
                 inputs=["params:ingestion", "params:seed", "gtzan_downloads"],
-                outputs="raw_clips",
+                outputs=["raw_clips", "source_index"],
                 name="acquire_clips",
             ),
             Node(
+                find_label_set,
+                inputs=["raw_clips", "params:ingestion"],
+                outputs="label_set",
+                name="find_label_set",
+            ),
+            Node(
                 build_track_table,
-                inputs=["raw_clips", "raw_clip_headers", "params:ingestion"],
+                inputs=[
+                    "raw_clips",
+                    "raw_clip_headers",
+                    "source_index",
+                    "label_set",
+                    "params:ingestion",
+                ],
                 outputs="track_table",
                 name="build_track_table",
             ),
             Node(
                 count_tracks_per_genre,
-                inputs="track_table",
+                inputs=["track_table", "label_set"],
                 outputs="class_distribution",
                 name="count_tracks_per_genre",
             ),
@@ -41,7 +54,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 plot_genre_examples,
-                inputs=["track_table", "raw_clips", "params:ingestion.example_figures"],
+                inputs=[
+                    "track_table",
+                    "label_set",
+                    "raw_clips",
+                    "params:ingestion.example_figures",
+                ],
                 outputs="genre_example_figures",
                 name="plot_genre_examples",
             ),

@@ -13,7 +13,7 @@ from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confu
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.evaluation.statistics import track_scores_with_intervals
-from gtzan_kedro.genres import GENRES
+from gtzan_kedro.labels import check_same_labels
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.pipelines.modelling.architectures import get_architecture
@@ -21,18 +21,35 @@ from gtzan_kedro.project_config import feature_set_of
 
 logger = logging.getLogger(__name__)
 
-LABELS = list(range(len(GENRES)))
 # Keras' names of the per-epoch training metrics, and the names they are logged under.
 _HISTORY_NAMES = {"loss": "train_loss", "accuracy": "train_accuracy"}
 
 
-def build_model(train_examples: np.ndarray, architecture: dict[str, Any], seed: int) -> Any:
-    """Build the untrained model for examples shaped like the training ones."""
+def build_model(
+    train_examples: np.ndarray,
+    normalisation: dict[str, Any],
+    label_set: dict[str, Any],
+    architecture: dict[str, Any],
+    seed: int,
+) -> Any:
+    """Build the untrained model for examples shaped like the training ones, one class a label.
+
+    Examples cut for another label set (the raw folder switched collections since feature
+    engineering last ran) are refused rather than trained on.
+    """
+    check_same_labels(
+        normalisation.get("labels", []),
+        label_set["labels"],
+        f"The model input of feature set '{architecture['features']}'",
+        "run feature engineering again (`kedro run --pipeline feature_engineering`)",
+    )
     registered = get_architecture(architecture["builder"])
     # Seeding here makes an architecture's initial weights independent of which others ran first.
     get_adapter(registered.framework).seed(seed)
     return registered.builder(
-        input_shape=tuple(train_examples.shape[1:]), n_classes=len(GENRES), **architecture["model"]
+        input_shape=tuple(train_examples.shape[1:]),
+        n_classes=len(label_set["labels"]),
+        **architecture["model"],
     )
 
 
@@ -67,8 +84,8 @@ def package_classifier(
 ) -> GenreClassifier:
     """Bind the trained model to its feature set and statistics: the one model artefact.
 
-    The feature set's recipe is the one feature engineering recorded with the statistics,
-    whatever today's parameters say; ``feature_inputs`` are its catalog inputs (weights).
+    The feature set's recipe and the labels are those feature engineering recorded with the
+    statistics, whatever today's parameters say; ``feature_inputs`` are its catalog inputs.
     """
     feature_set = normalisation["feature_set"]
     return GenreClassifier(
@@ -82,7 +99,7 @@ def package_classifier(
         window=feature_set.get("window"),
         normalisation={"mean": normalisation["mean"], "std": normalisation["std"]},
         sample_rate=normalisation["sample_rate"],
-        class_names=list(GENRES),
+        class_names=list(normalisation["labels"]),
         model=model,
     )
 
@@ -108,7 +125,7 @@ def predict_test_tracks(
     track_features: dict[str, Callable[[], np.ndarray]],
     track_splits: pd.DataFrame,
 ) -> pd.DataFrame:
-    """One row per test track: its label, the predicted genre and every genre's probability."""
+    """One row per test track: its label, the predicted label and every label's probability."""
     check_holdout_splits(track_splits)
     tracks = track_splits[track_splits["split"] == "test"]
     probabilities = (
@@ -119,9 +136,9 @@ def predict_test_tracks(
             ]
         )
         if len(tracks)
-        else np.empty((0, len(GENRES)))
+        else np.empty((0, len(classifier.class_names)))
     )
-    table = pd.DataFrame(probabilities, columns=list(GENRES))
+    table = pd.DataFrame(probabilities, columns=list(classifier.class_names))
     table.insert(0, "track_id", tracks["track_id"].to_numpy(dtype=str))
     table.insert(1, "label", tracks["label"].to_numpy(dtype=np.int64))
     table.insert(2, "predicted", probabilities.argmax(axis=1) if len(tracks) else [])
@@ -157,13 +174,16 @@ def evaluate(
     return scores
 
 
-def classification_report_table(track_predictions: pd.DataFrame) -> pd.DataFrame:
-    """Precision, recall, F1 and support of each genre over the test tracks."""
+def classification_report_table(
+    track_predictions: pd.DataFrame, label_set: dict[str, Any]
+) -> pd.DataFrame:
+    """Precision, recall, F1 and support of each label over the test tracks."""
+    labels = label_set["labels"]
     report = classification_report(
         track_predictions["label"],
         track_predictions["predicted"],
-        labels=LABELS,
-        target_names=GENRES,
+        labels=list(range(len(labels))),
+        target_names=labels,
         output_dict=True,
         zero_division=0,
     )
@@ -175,17 +195,20 @@ def classification_report_table(track_predictions: pd.DataFrame) -> pd.DataFrame
     return table.astype({"support": int})
 
 
-def plot_confusion_matrix(track_predictions: pd.DataFrame) -> Figure:
-    """Track-level confusion matrix of the test split, genre names on both axes."""
+def plot_confusion_matrix(track_predictions: pd.DataFrame, label_set: dict[str, Any]) -> Figure:
+    """Track-level confusion matrix of the test split, label names on both axes."""
+    labels = label_set["labels"]
     matrix = confusion_matrix(
-        track_predictions["label"], track_predictions["predicted"], labels=LABELS
+        track_predictions["label"], track_predictions["predicted"], labels=range(len(labels))
     )
-    figure = Figure(figsize=(8, 7))
+    size = max(6, 0.6 * len(labels) + 1)
+    figure = Figure(figsize=(size + 1, size))
     axes = figure.subplots()
-    ConfusionMatrixDisplay(matrix, display_labels=GENRES).plot(
+    ConfusionMatrixDisplay(matrix, display_labels=labels).plot(
         ax=axes, cmap="Blues", colorbar=False, xticks_rotation=45
     )
-    axes.set_title("Test tracks: true genre against predicted genre")
+    axes.set(xlabel="predicted label", ylabel="true label")
+    axes.set_title("Test tracks: true label against predicted label")
     figure.tight_layout()
     return figure
 

@@ -55,7 +55,13 @@ def create_training_template(name: str, feature_inputs: dict[str, str]) -> Pipel
         [
             Node(
                 build_model,
-                inputs=["train_examples", "params:architecture", "params:seed"],
+                inputs=[
+                    "train_examples",
+                    "normalisation",
+                    "label_set",
+                    "params:architecture",
+                    "params:seed",
+                ],
                 outputs="untrained_model",
                 name="build_model",
             ),
@@ -125,13 +131,13 @@ def create_evaluation_template() -> Pipeline:
             ),
             Node(
                 classification_report_table,
-                inputs="track_predictions",
+                inputs=["track_predictions", "label_set"],
                 outputs="classification_report",
                 name="report_per_genre",
             ),
             Node(
                 plot_confusion_matrix,
-                inputs="track_predictions",
+                inputs=["track_predictions", "label_set"],
                 outputs="confusion_matrix",
                 name="plot_confusion_matrix",
             ),
@@ -162,6 +168,7 @@ def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
                 namespace=scoped(architecture, fold),
                 inputs={
                     **{name: name for name in feature_inputs.values()},
+                    "label_set": "label_set",
                     "track_splits": fold_splits(fold),
                     "track_features": f"{feature_set}.track_features",
                     # Evaluated on every fold's predictions: each fold's model waits for it.
@@ -193,7 +200,7 @@ def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
     return training + Pipeline(
         create_evaluation_template(),
         namespace=architecture,
-        inputs={"track_predictions": predictions},
+        inputs={"track_predictions": predictions, "label_set": "label_set"},
         outputs={"metrics": f"{architecture}_test_metrics"},
         parameters={"params:seed", "params:reporting.bootstrap"},
     )

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.evaluation.statistics import mcnemar_exact, track_scores_with_intervals
-from gtzan_kedro.genres import GENRES
+from gtzan_kedro.labels import check_same_labels
 from gtzan_kedro.project_config import feature_set_of
 
 logger = logging.getLogger(__name__)
@@ -24,16 +24,28 @@ def compare_architectures(
     reporting: dict[str, Any],
     architectures: dict[str, dict[str, Any]],
     seed: int,
+    label_set: dict[str, Any],
     **track_predictions: pd.DataFrame | None,
 ) -> pd.DataFrame:
     """One row per evaluated architecture, best first: scores with intervals, McNemar tests.
 
     ``track_predictions`` maps each architecture to its test tracks' predictions (None when
-    it was never evaluated). Columns: the architecture's builder and feature set, the scores and their bootstrap intervals,
+    it was never evaluated); predictions over other labels than ``label_set``'s are refused.
+    Columns: the architecture's builder and feature set, the scores and their bootstrap intervals,
     ``n_tracks``, ``p_vs_runner_up`` and ``significantly_better_than_runner_up`` (best row
     only), ``p_vs_baseline`` and ``beats_baseline`` (better and ``p < alpha``).
     """
     evaluated = _evaluated(track_predictions)
+    for name, predictions in evaluated.items():
+        classes = [
+            column for column in predictions.columns if column not in {*PREDICTION_COLUMNS, "fold"}
+        ]
+        check_same_labels(
+            classes,
+            label_set["labels"],
+            f"{name}_track_predictions",
+            f"train it again (`kedro run --pipeline modelling --namespaces {name}`)",
+        )
     bootstrap = reporting["bootstrap"]
     rows = [
         {
@@ -250,7 +262,9 @@ def _baseline_sentence(
     return f"Significantly better than the baseline **{baseline}** ({rule}): {', '.join(winners)}."
 
 
-def plot_comparison(comparison: pd.DataFrame, chart_metrics: list[str]) -> Figure:
+def plot_comparison(
+    comparison: pd.DataFrame, chart_metrics: list[str], label_set: dict[str, Any]
+) -> Figure:
     """Grouped bars of ``chart_metrics`` per architecture with their intervals as error bars."""
     figure = Figure(figsize=(max(6, 1.2 * len(comparison)), 4.5))
     axes = figure.subplots()
@@ -275,7 +289,8 @@ def plot_comparison(comparison: pd.DataFrame, chart_metrics: list[str]) -> Figur
         )
         # Inside the bars: above them sit the error bars.
         axes.bar_label(bars, fmt="%.2f", fontsize=8, label_type="center")
-    axes.axhline(1 / len(GENRES), color="grey", linestyle="--", linewidth=1, label="chance")
+    chance = 1 / len(label_set["labels"])
+    axes.axhline(chance, color="grey", linestyle="--", linewidth=1, label="chance")
     axes.set_xticks(positions, comparison["architecture"])
     axes.set(
         ylim=(0, 1.05),
@@ -293,16 +308,18 @@ def _fingerprint(table: pd.DataFrame) -> str:
     return hashlib.sha256(rows.encode()).hexdigest()[:16]
 
 
-def choose_champion(
+def choose_champion(  # noqa: PLR0913, PLR0917 - Kedro passes one positional input per dataset
     comparison: pd.DataFrame,
     current_champion: dict[str, Any] | None,
     track_splits: pd.DataFrame,
+    label_set: dict[str, Any],
     architectures: dict[str, dict[str, Any]],
     promote: str,
 ) -> dict[str, Any]:
     """Register the best architecture; move ``champion`` unless the current one scored higher.
 
-    Scores are compared only on the same test tracks; ``promote: always`` moves it anyway.
+    Scores are compared only on the same test tracks, and the champion only moves between
+    models of the same labels; ``promote: always`` moves it anyway.
     """
     best = comparison.iloc[0]
     name = best["architecture"]
@@ -317,7 +334,21 @@ def choose_champion(
         "data_fingerprint": _fingerprint(track_splits[["track_id", "path", "duration_s"]]),
         "split_fingerprint": _fingerprint(track_splits.drop(columns=["path", "duration_s"])),
         "test_tracks_fingerprint": test_tracks,
+        "labels": ", ".join(label_set["labels"]),
+        "label_set_fingerprint": label_set["fingerprint"],
     }
+    if _other_labels(current_champion, label_set) and promote != "always":
+        logger.warning(
+            "'%s' is registered but does not replace the champion (version %s, '%s'): that one "
+            "predicts other labels (%s), this one %s. Promote it anyway with `kedro run "
+            "--pipeline reporting --params reporting.promote_champion=always`.",
+            name,
+            current_champion["version"],
+            current_champion.get("architecture"),
+            current_champion.get("labels"),
+            tags["labels"],
+        )
+        return {"architecture": name, "tags": tags, "promote": False}
     beaten = (
         current_champion is not None
         and current_champion.get("test_tracks_fingerprint") == test_tracks
@@ -335,3 +366,9 @@ def choose_champion(
             best["track_accuracy"],
         )
     return {"architecture": name, "tags": tags, "promote": not beaten or promote == "always"}
+
+
+def _other_labels(current_champion: dict[str, Any] | None, label_set: dict[str, Any]) -> bool:
+    """Whether the champion was trained on another label set (older versions do not say)."""
+    recorded = (current_champion or {}).get("label_set_fingerprint")
+    return recorded is not None and recorded != label_set["fingerprint"]

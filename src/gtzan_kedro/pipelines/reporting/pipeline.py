@@ -21,6 +21,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "reporting": "params:reporting",
                     "architectures": "params:modelling.architectures",
                     "seed": "params:seed",
+                    "label_set": "label_set",
                     **{name: f"{name}_track_predictions" for name in configured_architectures()},
                 },
                 outputs="architecture_comparison",
@@ -34,7 +35,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 plot_comparison,
-                inputs=["architecture_comparison", "params:reporting.chart_metrics"],
+                inputs=[
+                    "architecture_comparison",
+                    "params:reporting.chart_metrics",
+                    "label_set",
+                ],
                 outputs="architecture_comparison_chart",
                 name="plot_comparison",
             ),
@@ -44,6 +49,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "architecture_comparison",
                     "current_champion",
                     "track_splits",
+                    "label_set",
                     "params:modelling.architectures",
                     "params:reporting.promote_champion",
                 ],

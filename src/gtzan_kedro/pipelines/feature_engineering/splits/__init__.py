@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 import pandas as pd
 
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,17 @@ def artist_filtered_lists() -> dict[tuple[str, str], str]:
             genre, file = PurePosixPath(line).parts[-2:]
             listed[(genre, PurePosixPath(file).stem)] = split
     return listed
+
+
+def check_artist_filtered_labels(labels: list[str], strategy: str) -> None:
+    """Fail unless the labels are GTZAN genres: the published lists name GTZAN's files only."""
+    others = [label for label in labels if label not in GTZAN_GENRES]
+    if others:
+        raise InputError(
+            f"feature_engineering.split.strategy={strategy} is the published split of GTZAN, "
+            f"whose genres do not include {', '.join(others)}: use stratified or kfold for this "
+            "collection (or dataset for one that publishes its split, such as FMA)."
+        )
 
 
 def assign_listed_splits(tracks: pd.DataFrame, listed: dict[tuple[str, str], str]) -> pd.DataFrame:
