@@ -16,7 +16,11 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
 
 from gtzan_kedro.parameters import validate_parameters
-from gtzan_kedro.project_config import check_pipelines_fit_session, use_session_parameters
+from gtzan_kedro.project_config import (
+    check_pipelines_fit_session,
+    end_session,
+    use_session_parameters,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -188,3 +192,13 @@ class ParameterValidationHook:
     def before_pipeline_run(self) -> None:
         """Refuse pipelines built earlier in this process for another shape."""
         check_pipelines_fit_session()
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        """The session's layout ends with its run."""
+        end_session()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        """The session's layout ends with its run, failed or not."""
+        end_session()

@@ -118,6 +118,11 @@ def use_session_parameters(parameters: dict[str, Any]) -> None:
         _state["session"] = None
 
 
+def end_session() -> None:
+    """Forget the finished session's layout: pipelines built next follow the parameter files."""
+    _state["session"] = None
+
+
 def check_pipelines_fit_session() -> None:
     """Fail if this process built its pipelines for another shape than the session's."""
     built, session = _state["built"], _state["session"]
