@@ -49,7 +49,8 @@ def queue_lock(project_path: Path, queue_name: str) -> Iterator[None]:
             queue_name,
             holder["pid"] if holder else "?",
         )
-        path.unlink(missing_ok=True)
+        if _read(path) == holder:  # not taken over by another queue run meanwhile
+            path.unlink(missing_ok=True)
     try:
         yield
     finally:
