@@ -43,6 +43,8 @@ class Training(_Block):
     batch_size: PositiveInt = 32
     learning_rate: PositiveFloat = 0.001
     early_stopping_patience: NonNegativeInt = 4
+    # Temperature scaling fitted on the validation tracks, kept in the model artefact.
+    calibrate: bool = True
 
 
 class Architecture(_Block):
@@ -134,11 +136,15 @@ class Reporting(_Block):
     """``reporting``: the comparison, its statistics and the registry's champion."""
 
     rank_by: list[Literal["track_accuracy", "track_macro_f1"]] = ["track_accuracy"]
-    chart_metrics: list[Literal["track_accuracy", "track_macro_f1"]] = ["track_accuracy"]
+    chart_metrics: list[Literal["track_accuracy", "track_macro_f1", "track_ece"]] = [
+        "track_accuracy"
+    ]
     baseline: str = "svm"
     alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
     bootstrap: Bootstrap = Bootstrap()
     promote_champion: Literal["auto", "always"] = "auto"
+    # After cross-validation, train the best architecture on all tracks and register it.
+    refit: bool = True
 
 
 class Parameters(_Block):

@@ -19,9 +19,10 @@ class ChampionModelDataset(AbstractDataset[dict[str, Any], dict[str, Any] | None
     """``models:/<model_name>@<alias>``: its tags on load, a new registered version on save.
 
     ``load`` returns the current champion's version and tags, or ``None`` when there is none.
-    ``save`` takes ``{"architecture", "tags", "promote"}``: it registers the model last logged
-    as ``architecture`` in the run's experiment as a new version with ``tags``, and moves the
-    alias to it when ``promote`` is true. Outside a tracked run nothing is registered.
+    ``save`` takes ``{"architecture", "tags", "promote"}`` and optionally ``"description"``
+    (Markdown): it registers the model last logged as ``architecture`` in the run's
+    experiment as a new version with ``tags`` and that description, and moves the alias to it
+    when ``promote`` is true. Outside a tracked run nothing is registered.
 
     Example catalog entry::
 
@@ -62,6 +63,10 @@ class ChampionModelDataset(AbstractDataset[dict[str, Any], dict[str, Any] | None
             self._model_name,
             tags={key: str(value) for key, value in data["tags"].items()},
         )
+        if data.get("description"):
+            MlflowClient().update_model_version(
+                self._model_name, version.version, description=data["description"]
+            )
         logger.info(
             "Registered '%s' as version %s of '%s'.",
             data["architecture"],

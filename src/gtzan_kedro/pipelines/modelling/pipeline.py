@@ -1,4 +1,4 @@
-"""Wiring of the modelling pipeline: build -> train -> package -> evaluate per architecture.
+"""Wiring of the modelling pipeline: build -> train -> calibrate -> package -> evaluate.
 
 With cross-validation each architecture trains one model per fold (``lstm.fold_2``), each
 predicting its own fold's test tracks; ``combine_folds`` puts the out-of-fold predictions
@@ -12,12 +12,14 @@ from kedro.pipeline import Node, Pipeline
 from gtzan_kedro.pipelines.feature_engineering.pipeline import fold_splits
 from gtzan_kedro.pipelines.modelling.nodes import (
     build_model,
+    calibrate_model,
     classification_report_table,
     combine_folds,
     evaluate,
     history_metrics,
     package_classifier,
     plot_confusion_matrix,
+    plot_reliability,
     plot_training_curves,
     predict_test_tracks,
     score_metrics,
@@ -37,12 +39,13 @@ FOLD_INPUTS = (
     "train_labels",
     "validation_examples",
     "validation_labels",
+    "validation_track_ids",
     "normalisation",
 )
 
 
 def create_training_template(name: str, feature_inputs: dict[str, str]) -> Pipeline:
-    """Build, train and package architecture ``name``, and predict its test tracks.
+    """Build, train, calibrate and package architecture ``name``; predict its test tracks.
 
     ``feature_inputs`` are its feature set's catalog inputs, packaged with the model.
     """
@@ -71,11 +74,25 @@ def create_training_template(name: str, feature_inputs: dict[str, str]) -> Pipel
                 name="train_model",
             ),
             Node(
+                calibrate_model,
+                inputs=[
+                    "trained_model",
+                    "validation_examples",
+                    "validation_labels",
+                    "validation_track_ids",
+                    "params:architecture",
+                    "params:modelling.training",
+                ],
+                outputs="temperature",
+                name="calibrate_model",
+            ),
+            Node(
                 package,
                 inputs={
                     "model": "trained_model",
                     "normalisation": "normalisation",
                     "architecture": "params:architecture",
+                    "temperature": "temperature",
                     **feature_inputs,
                 },
                 outputs="genre_classifier",
@@ -124,6 +141,12 @@ def create_evaluation_template() -> Pipeline:
                 inputs="track_predictions",
                 outputs="confusion_matrix",
                 name="plot_confusion_matrix",
+            ),
+            Node(
+                plot_reliability,
+                inputs="track_predictions",
+                outputs="reliability",
+                name="plot_reliability",
             ),
             Node(
                 score_metrics,
