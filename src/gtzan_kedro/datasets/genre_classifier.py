@@ -31,6 +31,9 @@ class GenreClassifierDataset(AbstractDataset[GenreClassifier, GenreClassifier]):
     also logged to it as a pyfunc model named after its architecture, which is what the
     registry, ``gtzan-kedro predict`` and ``mlflow models serve`` load.
 
+    ``logged_name_suffix`` is appended to that name (``svm_refit``), for models that must not
+    be taken for the architecture's latest trained one.
+
     Example catalog entry::
 
         "{namespace}.genre_classifier":
@@ -38,8 +41,15 @@ class GenreClassifierDataset(AbstractDataset[GenreClassifier, GenreClassifier]):
           path: data/06_models/{namespace}
     """
 
-    def __init__(self, *, path: str, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        path: str,
+        logged_name_suffix: str = "",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         self._path = Path(path)
+        self._logged_name_suffix = logged_name_suffix
         self.metadata = metadata
 
     def load(self) -> GenreClassifier:
@@ -62,14 +72,15 @@ class GenreClassifierDataset(AbstractDataset[GenreClassifier, GenreClassifier]):
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         if mlflow.active_run() is not None:
-            log_genre_classifier(self._path, data.architecture, _input_example(data.sample_rate))
-            logger.info("Logged MLflow model '%s' to the run.", data.architecture)
+            name = f"{data.architecture}{self._logged_name_suffix}"
+            log_genre_classifier(self._path, name, _input_example(data.sample_rate))
+            logger.info("Logged MLflow model '%s' to the run.", name)
 
     def _exists(self) -> bool:
         return self._path.is_dir()
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path)}
+        return {"path": str(self._path), "logged_name_suffix": self._logged_name_suffix}
 
 
 def _input_example(sample_rate: int) -> pd.DataFrame:

@@ -38,6 +38,8 @@ def test_the_refit_model_is_registered_with_the_cross_validated_figures(
 
     # The registered model is the one the reporting run trained on all tracks ...
     assert champion.run_id == reporting.info.run_id
+    logged = client.get_logged_model(champion.model_id)
+    assert logged.name == f"{best['architecture']}_refit"
     assert tags["architecture"] == best["architecture"] and tags["refit"] == "true"
     assert int(tags["refit_train_tracks"]) + int(tags["refit_validation_tracks"]) == 30
     card = json.loads(
@@ -83,3 +85,7 @@ def test_the_refit_model_is_registered_with_the_cross_validated_figures(
     )
     assert latest.run_id == modelling.info.run_id
     assert latest.tags["refit"] == "false" and latest.tags["folds"] == "3"
+    # An equal score on the same tracks takes the alias over: nothing scored higher.
+    assert (
+        client.get_model_version_by_alias("genre_classifier", "champion").version == latest.version
+    )

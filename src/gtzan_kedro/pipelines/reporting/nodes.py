@@ -32,6 +32,7 @@ from gtzan_kedro.pipelines.modelling.nodes import (
     package_classifier,
     train_model,
 )
+from gtzan_kedro.project_config import REFIT
 
 logger = logging.getLogger(__name__)
 
@@ -407,7 +408,10 @@ def choose_champion(  # noqa: PLR0913 - the comparison and the facts of its mode
         feature_engineering=feature_engineering,
         pretrained_inputs=pretrained_inputs,
     )
+    logged_model = name
     if refit is not None:
+        # The refit is logged as `<architecture>_refit` (catalog: refit_genre_classifier).
+        logged_model = f"{name}_{REFIT}"
         tags |= {
             "refit": "true",
             "refit_train_tracks": str(refit["train_tracks"]),
@@ -417,7 +421,8 @@ def choose_champion(  # noqa: PLR0913 - the comparison and the facts of its mode
     beaten = (
         current_champion is not None
         and current_champion.get("test_tracks_fingerprint") == tags["test_tracks_fingerprint"]
-        and float(current_champion.get("track_accuracy", "nan")) > best["track_accuracy"]
+        # The tag holds 4 decimals: an equal score must not look higher once rounded up.
+        and float(current_champion.get("track_accuracy", "nan")) > round(best["track_accuracy"], 4)
     )
     if beaten and promote != "always":
         logger.warning(
@@ -432,6 +437,7 @@ def choose_champion(  # noqa: PLR0913 - the comparison and the facts of its mode
         )
     return {
         "architecture": name,
+        "model": logged_model,
         "tags": tags,
         "description": model_card_markdown(tags),
         "promote": not beaten or promote == "always",
