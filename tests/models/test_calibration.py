@@ -11,22 +11,26 @@ from scipy.special import softmax
 from sklearn.dummy import DummyClassifier
 
 from gtzan_kedro.evaluation.calibration import expected_calibration_error
+from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.calibration import apply_temperature, fit_temperature, track_nll
 from gtzan_kedro.models.genre_classifier import CARD_FILE, GenreClassifier
+from gtzan_kedro.pipelines.modelling.nodes import calibrate_model
 from tests.models.test_genre_classifier_artefact import _Flattening, classifier
 
 N_CLASSES = 4
 
 
-def over_confident(n_tracks: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def over_confident(
+    n_tracks: int, seed: int, n_classes: int = N_CLASSES
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Two examples per track; labels drawn from softmax(logits), the model says softmax(4 x).
 
     Returns the examples' probabilities, their labels and their track ids.
     """
     rng = np.random.default_rng(seed)
-    logits = rng.normal(size=(n_tracks, N_CLASSES))
-    labels = np.array([rng.choice(N_CLASSES, p=p) for p in softmax(logits, axis=1)])
-    examples = np.repeat(logits, 2, axis=0) + 0.1 * rng.normal(size=(2 * n_tracks, N_CLASSES))
+    logits = rng.normal(size=(n_tracks, n_classes))
+    labels = np.array([rng.choice(n_classes, p=p) for p in softmax(logits, axis=1)])
+    examples = np.repeat(logits, 2, axis=0) + 0.1 * rng.normal(size=(2 * n_tracks, n_classes))
     return softmax(4 * examples, axis=1), np.repeat(labels, 2), np.repeat(np.arange(n_tracks), 2)
 
 
@@ -88,3 +92,30 @@ def test_an_artefact_saved_before_calibration_loads_with_temperature_one(tmp_pat
     card_path.write_text(json.dumps(card))
 
     assert GenreClassifier.load(tmp_path / "model").temperature == 1.0
+
+
+class LookUp:
+    """A scikit-learn-like model whose example ``i`` (its only feature) has probabilities ``i``."""
+
+    def __init__(self, probabilities: np.ndarray) -> None:
+        self.probabilities = probabilities
+        self.classes_ = np.arange(probabilities.shape[1])
+
+    def predict_proba(self, examples: np.ndarray) -> np.ndarray:
+        return self.probabilities[examples[:, 0].astype(int)]
+
+
+@pytest.mark.parametrize("calibrate", [True, False])
+def test_the_modelling_node_fits_the_temperature_unless_calibration_is_off(calibrate: bool):
+    probabilities, labels, track_ids = over_confident(200, seed=0, n_classes=len(GENRES))
+    examples = np.arange(len(labels), dtype=np.float32)[:, None]
+    block = {"builder": "svm", "features": "mfcc_stats", "model": {}}
+
+    temperature = calibrate_model(
+        LookUp(probabilities), examples, labels, track_ids, block, {"calibrate": calibrate}
+    )
+
+    assert temperature == (
+        pytest.approx(fit_temperature(probabilities, labels, track_ids)) if calibrate else 1.0
+    )
+    assert (temperature > 2) == calibrate
