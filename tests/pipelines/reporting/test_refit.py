@@ -38,8 +38,10 @@ def test_the_refit_model_is_registered_with_the_cross_validated_figures(
 
     # The registered model is the one the reporting run trained on all tracks ...
     assert champion.run_id == reporting.info.run_id
-    logged = client.get_logged_model(champion.model_id)
-    assert logged.name == f"{best['architecture']}_refit"
+    logged = client.search_logged_models([reporting.info.experiment_id])
+    assert {model.name for model in logged if model.source_run_id == reporting.info.run_id} == {
+        f"{best['architecture']}_refit"
+    }
     assert tags["architecture"] == best["architecture"] and tags["refit"] == "true"
     assert int(tags["refit_train_tracks"]) + int(tags["refit_validation_tracks"]) == 30
     card = json.loads(
