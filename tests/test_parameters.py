@@ -78,7 +78,11 @@ OTHER_CASES = [
     ("reporting.rank_by", ["accuracy"], r"^Invalid parameter reporting\.rank_by\.0='accuracy'"),
     ("reporting.chart_metrics", ["n_tracks"], r"^Invalid parameter reporting\.chart_metrics\.0="),
     ("reporting.bootstrap.resamples", 50, r"^Invalid parameter reporting\.bootstrap\.resamples=50"),
-    ("ingestion.source", "kaggle", r"^Invalid parameter ingestion\.source='kaggle': .*download, fma, generated, local"),
+    (
+        "ingestion.source",
+        "kaggle",
+        r"^Invalid parameter ingestion\.source='kaggle': .*download, fma, generated, local",
+    ),
     ("ingestion.generator.clips_per_genre", 0, r"^Invalid parameter ingestion\.generator\."),
     ("ingestion.checks.silence_db", 3, r"^Invalid parameter ingestion\.checks\.silence_db=3: "),
     ("ingestion.sources", "local", r"^Unknown parameter ingestion\.sources\b"),

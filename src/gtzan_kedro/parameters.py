@@ -46,6 +46,8 @@ class Training(_Block):
     batch_size: PositiveInt
     learning_rate: PositiveFloat
     early_stopping_patience: NonNegativeInt
+    # Temperature scaling fitted on the validation tracks, kept in the model artefact.
+    calibrate: bool
 
 
 class Architecture(_Block):
@@ -152,11 +154,15 @@ class Reporting(_Block):
     """``reporting``: the comparison, its statistics and the registry's champion."""
 
     rank_by: Annotated[list[Score], Field(min_length=1)]
-    chart_metrics: Annotated[list[Score], Field(min_length=1)]
+    chart_metrics: Annotated[
+        list[Literal["track_accuracy", "track_macro_f1", "track_ece"]], Field(min_length=1)
+    ]
     baseline: str
     alpha: Annotated[float, Field(gt=0, lt=1)]
     bootstrap: Bootstrap
     promote_champion: Literal["auto", "always"]
+    # After cross-validation, train the best architecture on all tracks and register it.
+    refit: bool
 
 
 class Generator(_Block):

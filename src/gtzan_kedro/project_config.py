@@ -23,6 +23,9 @@ from gtzan_kedro.project_path import project_root
 
 # The artist-filtered lists give three artist-disjoint partitions: one fold each.
 ARTIST_FOLDS = 3
+# After cross-validation, the namespace of every track's split into training and validation
+# tracks (no test tracks), on which the chosen architecture is trained once more.
+REFIT = "refit"
 
 _state: dict[str, dict[str, Any] | None] = {"session": None, "built": None}
 # What each part of the layout is called in messages.
@@ -71,6 +74,7 @@ def layout_of(parameters: dict[str, Any]) -> dict[str, Any]:
         # One unnamed "fold" for a holdout split: the namespaces stay those of the
         # architectures and feature sets.
         "folds": [f"fold_{index}" for index in range(1, count + 1)] if count else [""],
+        "refit": bool(count) and parameters.get("reporting", {}).get("refit", True),
     }
 
 
@@ -103,6 +107,11 @@ def feature_set_inputs(feature_set: str) -> dict[str, str]:
 def configured_folds() -> list[str]:
     """``fold_1`` ... ``fold_k`` for cross-validation, ``[""]`` for a holdout split."""
     return _layout()["folds"]
+
+
+def refit_after_cross_validation() -> bool:
+    """Whether the best architecture of a cross-validation is trained again on all tracks."""
+    return _layout()["refit"]
 
 
 def scoped(name: str, fold: str) -> str:

@@ -32,6 +32,9 @@ class GenreClassifierDataset(AbstractDataset[GenreClassifier, GenreClassifier]):
     its architecture, which is what the registry, ``gtzan-kedro predict`` and ``mlflow models
     serve`` load.
 
+    ``logged_name_suffix`` is appended to that name (``svm_refit``), for models that must not
+    be taken for the architecture's latest trained one.
+
     Example catalog entry::
 
         "{namespace}.genre_classifier":
@@ -40,10 +43,16 @@ class GenreClassifierDataset(AbstractDataset[GenreClassifier, GenreClassifier]):
     """
 
     def __init__(
-        self, *, path: str, log_to_mlflow: bool = True, metadata: dict[str, Any] | None = None
+        self,
+        *,
+        path: str,
+        log_to_mlflow: bool = True,
+        logged_name_suffix: str = "",
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         self._path = Path(path)
         self._log_to_mlflow = log_to_mlflow
+        self._logged_name_suffix = logged_name_suffix
         self.metadata = metadata
 
     def load(self) -> GenreClassifier:
@@ -66,14 +75,15 @@ class GenreClassifierDataset(AbstractDataset[GenreClassifier, GenreClassifier]):
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         if self._log_to_mlflow and mlflow.active_run() is not None:
-            log_genre_classifier(self._path, data.architecture, _input_example(data))
-            logger.info("Logged MLflow model '%s' to the run.", data.architecture)
+            name = f"{data.architecture}{self._logged_name_suffix}"
+            log_genre_classifier(self._path, name, _input_example(data))
+            logger.info("Logged MLflow model '%s' to the run.", name)
 
     def _exists(self) -> bool:
         return self._path.is_dir()
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path)}
+        return {"path": str(self._path), "logged_name_suffix": self._logged_name_suffix}
 
 
 def _input_example(classifier: GenreClassifier) -> pd.DataFrame:

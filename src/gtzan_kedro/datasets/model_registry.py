@@ -19,9 +19,10 @@ class ChampionModelDataset(AbstractDataset[dict[str, Any], dict[str, Any] | None
     """``models:/<model_name>@<alias>``: its tags on load, a new registered version on save.
 
     ``load`` returns the current champion's version and tags, or ``None`` when there is none.
-    ``save`` takes ``{"architecture", "tags", "promote"}``: it registers the model last logged
-    as ``architecture`` in the run's experiment as a new version with ``tags``, and moves the
-    alias to it when ``promote`` is true. Outside a tracked run nothing is registered.
+    ``save`` takes ``{"architecture", "tags", "promote"}`` and optionally ``"model"`` (the
+    logged model's name, default the architecture) and ``"description"`` (Markdown): it
+    registers the model last logged under that name in the run's experiment as a new version with ``tags`` and that description, and moves the alias to it
+    when ``promote`` is true. Outside a tracked run nothing is registered.
 
     Example catalog entry::
 
@@ -52,19 +53,24 @@ class ChampionModelDataset(AbstractDataset[dict[str, Any], dict[str, Any] | None
         if run is None:
             logger.warning("No MLflow run is active: '%s' is not registered.", self._model_name)
             return
-        model_uri = latest_logged_model_uri(data["architecture"], run.info.experiment_id)
+        logged_name = data.get("model", data["architecture"])
+        model_uri = latest_logged_model_uri(logged_name, run.info.experiment_id)
         if model_uri is None:
             raise DatasetError(
-                f"No logged model '{data['architecture']}' to register: run its modelling first."
+                f"No logged model '{logged_name}' to register: run its modelling first."
             )
         version = mlflow.register_model(
             model_uri,
             self._model_name,
             tags={key: str(value) for key, value in data["tags"].items()},
         )
+        if data.get("description"):
+            MlflowClient().update_model_version(
+                self._model_name, version.version, description=data["description"]
+            )
         logger.info(
             "Registered '%s' as version %s of '%s'.",
-            data["architecture"],
+            logged_name,
             version.version,
             self._model_name,
         )

@@ -22,6 +22,7 @@ import numpy as np
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import get_extractor
 from gtzan_kedro.features.preprocessing import check_normalisation, normalise, track_examples
+from gtzan_kedro.models.calibration import apply_temperature
 from gtzan_kedro.models.frameworks import get_adapter
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ class GenreClassifier:
     model: Any = field(repr=False)
     # Extractor arguments that are files (pretrained weights): copied into the artefact.
     feature_inputs: dict[str, str] = field(default_factory=dict)
+    # Divides the log-probabilities (fitted on validation tracks); artefacts saved before
+    # calibration existed have none and load with 1, which changes nothing.
+    temperature: float = 1.0
 
     def features(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
         """The feature set's ``(rows, dims)`` features of one clip."""
@@ -63,12 +67,12 @@ class GenreClassifier:
         return normalise(track_examples(features, self.window), self.normalisation)
 
     def predict_proba_features(self, features: np.ndarray) -> tuple[np.ndarray, int]:
-        """Class probabilities of one track from its features, and how many examples voted."""
+        """Class probabilities of one track (temperature-scaled), and how many examples voted."""
         examples = self.examples(features)
         per_example = get_adapter(self.framework).predict_proba(
             self.model, examples, len(self.class_names)
         )
-        probabilities = per_example.mean(axis=0)
+        probabilities = apply_temperature(per_example, self.temperature).mean(axis=0)
         if not np.all(np.isfinite(probabilities)):
             raise InputError(
                 f"The '{self.architecture}' model gave probabilities that are not finite: "

@@ -201,3 +201,18 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# The ISC licence's grant, as musicnn's wheel words it: how its notice is recognised.
+_ISC_GRANT = "Permission to use, copy, modify, and/or distribute this software for any purpose"
+
+
+def licence_of(weights: Path) -> str:
+    """The licence of pretrained ``weights``, from the notice kept beside them (``*LICENSE*``)."""
+    notices = sorted(Path(weights).parent.glob("*LICENSE*"))
+    if not notices:
+        return "unknown (no licence notice beside the weights)"
+    text = notices[0].read_text(encoding="utf-8")
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    kind = "ISC" if _ISC_GRANT in " ".join(text.split()) else "see notice"
+    return f"{kind} ({notices[0].name}: {first_line})"

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.pipelines.feature_engineering.nodes import split_fold, split_tracks
 from gtzan_kedro.pipelines.feature_engineering.splits import artist_filtered_lists
 from gtzan_kedro.pipelines.modelling.nodes import combine_folds, evaluate
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
-from tests.conftest import PROJECT_ROOT, copy_project, labels_of
+from tests.conftest import labels_of
+from tests.pipelines.conftest import KfoldProject
 
 
 def track_table(per_genre: int = 10) -> pd.DataFrame:
@@ -122,6 +120,9 @@ def test_out_of_fold_predictions_cover_every_track_once_and_are_scored_per_fold(
         pd.DataFrame({"track_id": ["a", "b"], "label": [0, 1], "predicted": [0, 1]}),
         pd.DataFrame({"track_id": ["c", "d"], "label": [2, 3], "predicted": [2, 0]}),
     ]
+    for table in folds:  # each genre's probability: certain of the predicted one
+        for label, genre in enumerate(GENRES):
+            table[genre] = (table["predicted"] == label).astype(float)
 
     combined = combine_folds(*folds)
     scores = evaluate(combined, {"resamples": 1000, "confidence": 0.95}, seed=0)
@@ -135,33 +136,40 @@ def test_out_of_fold_predictions_cover_every_track_once_and_are_scored_per_fold(
 
 
 @pytest.mark.slow
-def test_no_statistic_is_fitted_on_its_own_test_fold(tmp_path: Path):
-    project = copy_project(PROJECT_ROOT, tmp_path)
-    bootstrap_project(project)
-    runtime_params = {
-        "ingestion": {"generator": {"clips_per_genre": 3, "clip_seconds": 1.0}},
-        "feature_engineering": {
-            "split": {
-                "strategy": "kfold",
-                "folds": 3,
-                "validation_size": 0.0,
-                "min_tracks_per_label": 1,
-            },
-            "executor": {"n_jobs": 1},
-        },
-    }
-    with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
-        session.run(pipeline_names=["ingestion", "feature_engineering"])
-
-    data = project / "data"
-    splits = pd.read_parquet(data / "03_primary" / "track_splits.parquet")
+def test_no_statistic_is_fitted_on_its_own_test_fold(kfold_project: KfoldProject):
+    data = kfold_project.path / "data"
     for fold in (1, 2, 3):
         statistics = json.loads(
             (data / "05_model_input" / f"log_mel.fold_{fold}" / "normalisation.json").read_text()
         )
-        train = splits.loc[splits["fold"] != fold, "track_id"]
+        splits = pd.read_parquet(data / "03_primary" / f"fold_{fold}" / "track_splits.parquet")
+        train = splits.loc[splits["split"] == "train"]
+        assert not (train["fold"] == fold).any()
+        assert set(splits.loc[splits["split"] == "test", "fold"]) == {fold}
         frames = np.concatenate(
-            [np.load(data / "04_feature" / "log_mel" / f"{track_id}.npy") for track_id in train]
+            [
+                np.load(data / "04_feature" / "log_mel" / f"{track_id}.npy")
+                for track_id in train["track_id"]
+            ]
         )
         assert statistics["rows"] == len(frames)
         np.testing.assert_allclose(statistics["mean"], frames.mean(axis=0), rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_the_refit_splits_every_track_into_training_and_validation(kfold_project: KfoldProject):
+    data = kfold_project.path / "data"
+    splits = pd.read_parquet(data / "03_primary" / "track_splits.parquet")
+    refit = pd.read_parquet(data / "03_primary" / "refit" / "track_splits.parquet")
+
+    assert sorted(refit["track_id"]) == sorted(splits["track_id"])
+    assert set(refit["split"]) == {"train", "validation"}
+    # One validation track per genre (a quarter of 3, at least one), seeded.
+    assert (refit[refit["split"] == "validation"].groupby("genre").size() == 1).all()
+    statistics = json.loads(
+        (data / "05_model_input" / "log_mel.refit" / "normalisation.json").read_text()
+    )
+    assert statistics["rows"] == sum(
+        len(np.load(data / "04_feature" / "log_mel" / f"{track_id}.npy"))
+        for track_id in refit.loc[refit["split"] == "train", "track_id"]
+    )

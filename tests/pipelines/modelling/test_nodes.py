@@ -91,10 +91,17 @@ def test_the_folds_of_a_cross_validation_run_say_which_pipelines_to_run():
         predict_test_tracks(fixed_classifier(), features, folds)
 
 
-# Three test tracks: truth [blues, classical, blues], predicted [classical, classical, blues].
+# Three test tracks: truth [blues, classical, blues], predicted [classical, classical, blues]
+# with top-1 confidences 0.6, 0.9 and 0.75.
 TRACK_PREDICTIONS = pd.DataFrame(
-    {"track_id": ["A", "B", "C"], "label": [0, 1, 0], "predicted": [1, 1, 0]}
+    {
+        "track_id": ["A", "B", "C"],
+        "label": [0, 1, 0],
+        "predicted": [1, 1, 0],
+        **{genre: [0.0, 0.0, 0.0] for genre in GENRES},
+    }
 )
+TRACK_PREDICTIONS[list(GENRES[:3])] = [[0.3, 0.6, 0.1], [0.1, 0.9, 0.0], [0.75, 0.25, 0.0]]
 
 
 BOOTSTRAP = {"resamples": 1000, "confidence": 0.95}
@@ -107,13 +114,19 @@ def test_track_scores_as_computed_by_hand():
     assert metrics["track_macro_f1"] == pytest.approx((2 / 3 + 2 / 3) / 2)
     assert metrics["track_accuracy_ci_low"] <= metrics["track_accuracy"]
     assert metrics["track_accuracy"] <= metrics["track_accuracy_ci_high"]
+    # Each track alone in its bin: |0 - 0.6|, |1 - 0.9| and |1 - 0.75|, a third each.
+    assert metrics["track_ece"] == pytest.approx((0.6 + 0.1 + 0.25) / 3)
+    assert metrics["track_brier"] == pytest.approx(
+        ((0.7**2 + 0.6**2 + 0.1**2) + (0.1**2 + 0.1**2) + (0.25**2 + 0.25**2)) / 3
+    )
 
 
 def test_scores_match_scikit_learn_on_random_predictions():
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(10), 6)
     predicted = np.where(rng.random(len(labels)) < 0.6, labels, rng.integers(0, 10, len(labels)))
-    table = pd.DataFrame({"label": labels, "predicted": predicted})
+    certain = {genre: (predicted == index).astype(float) for index, genre in enumerate(GENRES)}
+    table = pd.DataFrame({"label": labels, "predicted": predicted, **certain})
 
     metrics = evaluate(table, BOOTSTRAP, seed=0)
 
@@ -121,6 +134,8 @@ def test_scores_match_scikit_learn_on_random_predictions():
     assert metrics["track_macro_f1"] == pytest.approx(
         f1_score(labels, predicted, average="macro", zero_division=0)
     )
+    # Certain of every track: the calibration error is the share of tracks it got wrong.
+    assert metrics["track_ece"] == pytest.approx(1 - metrics["track_accuracy"])
 
 
 def test_per_genre_report_names_every_genre():

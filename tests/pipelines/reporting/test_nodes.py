@@ -30,7 +30,7 @@ LABEL_SET = make_label_set(list(GENRES), "generated")
 ARCHITECTURES = defaultdict(lambda: {"builder": "a builder", "features": "a feature set"})
 REPORTING = {
     "rank_by": ["track_accuracy", "track_macro_f1"],
-    "chart_metrics": ["track_accuracy", "track_macro_f1"],
+    "chart_metrics": ["track_accuracy", "track_macro_f1", "track_ece"],
     "baseline": "svm",
     "alpha": 0.05,
     "bootstrap": {"resamples": 50, "confidence": 0.95},
@@ -203,14 +203,17 @@ def test_markdown_shows_intervals_and_what_is_significant():
     lines = markdown.splitlines()
 
     header = (
-        "| rank | architecture | track accuracy [95% CI] | track macro F1 [95% CI] | test tracks "
-        "| p vs runner-up | p vs svm | beats svm |"
+        "| rank | architecture | track accuracy [95% CI] | track macro F1 [95% CI] "
+        "| ECE [95% CI] | test tracks | p vs runner-up | p vs svm | beats svm |"
     )
     assert header in lines
     first = next(line for line in lines if line.startswith("| 1 |"))
     low, high = comparison.loc[0, ["track_accuracy_ci_low", "track_accuracy_ci_high"]]
     assert f"| 1 | mlp | 1.00 [{low:.2f}, {high:.2f}] |" in first
     assert first.endswith("| 40 | < 0.001 | < 0.001 | yes |")
+    # Certain of every track (probability 1): the ECE is the share of tracks it got wrong.
+    assert "| 0.000 [0.000, 0.000] | 40 |" in first
+    assert next(line for line in lines if "| svm |" in line).count("| 0.500 [") == 1
     assert lines.index(header) < lines.index(next(line for line in lines if "| svm |" in line))
     assert next(line for line in lines if "| svm |" in line).endswith("| – | – | baseline |")
     assert "**mlp** is significantly better than the runner-up **gru**" in markdown
@@ -252,7 +255,7 @@ def test_chart_draws_each_interval_as_an_error_bar_best_first():
 
     assert [label.get_text() for label in axes.get_xticklabels()] == ["svm", "lstm"]
     bars = [container for container in axes.containers if hasattr(container, "errorbar")]
-    assert len(bars) == 2  # one group per metric, one bar per architecture
+    assert len(bars) == 3  # one group per metric, one bar per architecture
     for metric, container in zip(REPORTING["chart_metrics"], bars, strict=True):
         assert [bar.get_height() for bar in container] == pytest.approx(comparison[metric])
         segments = container.errorbar.lines[2][0].get_segments()
@@ -279,16 +282,32 @@ def test_predictions_over_other_labels_are_refused_with_what_to_do():
 
 def champion_choice(current: dict | None, label_set: dict, promote: str = "auto") -> dict:
     """What ``choose_champion`` decides for a comparison won by svm at 0.5 accuracy."""
-    comparison = pd.DataFrame({"architecture": ["svm"], "track_accuracy": [0.5]})
+    predictions = track_predictions(right_on(20))
+    comparison = compare_architectures(REPORTING, ARCHITECTURES, SEED, LABEL_SET, svm=predictions)
     splits = pd.DataFrame(
         {
-            "track_id": ["a", "b"],
-            "path": ["x/a.wav", "y/b.wav"],
-            "duration_s": [1.0, 1.0],
-            "split": ["train", "test"],
+            "track_id": predictions["track_id"],
+            "path": [f"generated/{track}.wav" for track in predictions["track_id"]],
+            "duration_s": 1.0,
+            "label": predictions["label"],
+            "split": "test",
         }
     )
-    return choose_champion(comparison, current, splits, label_set, ARCHITECTURES, promote)
+    recipe = {"extractor": "an extractor", "params": {}, "window": None}
+    return choose_champion(
+        comparison,
+        current,
+        splits,
+        label_set,
+        architectures=ARCHITECTURES,
+        feature_engineering={
+            "feature_sets": {"a feature set": recipe},
+            "split": {"strategy": "stratified"},
+        },
+        pretrained_inputs={},
+        promote=promote,
+        svm_track_predictions=predictions,
+    )
 
 
 def test_the_champion_only_moves_between_models_of_the_same_labels(caplog):

@@ -140,6 +140,16 @@ def split_fold(
     return _split_table(tracks, f"fold {fold}")
 
 
+def split_all_tracks(
+    track_splits: pd.DataFrame, feature_engineering: dict[str, Any], seed: int
+) -> pd.DataFrame:
+    """Every track for a final training: validation tracks drawn per genre, none for test."""
+    tracks = track_splits.copy()
+    fractions = {"validation": feature_engineering["split"]["validation_size"], "test": 0.0}
+    tracks["split"] = _stratified_splits(tracks, fractions, seed)
+    return _split_table(tracks, "track and genre, for the refit")
+
+
 def _stratified_splits(tracks: pd.DataFrame, fractions: dict[str, float], seed: int) -> np.ndarray:
     """Each track's split, drawn per genre with the seed in the given fractions."""
     rng = np.random.default_rng(seed)

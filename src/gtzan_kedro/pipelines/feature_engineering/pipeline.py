@@ -14,13 +14,16 @@ from gtzan_kedro.pipelines.feature_engineering.nodes import (
     extract_features,
     fit_normalisation,
     make_examples,
+    split_all_tracks,
     split_fold,
     split_tracks,
 )
 from gtzan_kedro.project_config import (
+    REFIT,
     configured_feature_sets,
     configured_folds,
     feature_set_inputs,
+    refit_after_cross_validation,
     scoped,
 )
 
@@ -89,8 +92,13 @@ def create_examples_template() -> Pipeline:
     )
 
 
+def example_folds() -> list[str]:
+    """The folds that get statistics and examples: the refit's too after cross-validation."""
+    return configured_folds() + ([REFIT] if refit_after_cross_validation() else [])
+
+
 def _split_nodes() -> Pipeline:
-    """The track split, and each fold's splits under cross-validation."""
+    """The track split, each fold's splits under cross-validation, and the refit's."""
     nodes = [
         Node(
             split_tracks,
@@ -109,6 +117,15 @@ def _split_nodes() -> Pipeline:
                     name=f"split_{fold}",
                 )
             )
+    if refit_after_cross_validation():
+        nodes.append(
+            Node(
+                split_all_tracks,
+                inputs=["track_splits", "params:feature_engineering", "params:seed"],
+                outputs=fold_splits(REFIT),
+                name="split_all_tracks",
+            )
+        )
     return Pipeline(nodes)
 
 
@@ -144,7 +161,7 @@ def _feature_set_pipeline(feature_set: str) -> Pipeline:
                     "params:sample_rate": "params:sample_rate",
                 },
             )
-            for fold in configured_folds()
+            for fold in example_folds()
         ),
         start=Pipeline([]),
     )

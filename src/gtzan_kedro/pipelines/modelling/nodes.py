@@ -12,8 +12,17 @@ from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix
 
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.evaluation.calibration import (
+    N_BINS,
+    brier_score,
+    calibration_scores,
+    class_probabilities,
+    expected_calibration_error,
+    reliability_table,
+)
 from gtzan_kedro.evaluation.statistics import track_scores_with_intervals
 from gtzan_kedro.labels import check_same_labels
+from gtzan_kedro.models.calibration import fit_temperature, track_nll
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.pipelines.modelling.architectures import get_architecture
@@ -75,11 +84,46 @@ def train_model(  # noqa: PLR0917 - Kedro passes one positional input per datase
     )
 
 
-def package_classifier(
+def calibrate_model(  # noqa: PLR0913, PLR0917 - Kedro passes one positional input per dataset
+    model: Any,
+    validation_examples: np.ndarray,
+    validation_labels: np.ndarray,
+    validation_track_ids: np.ndarray,
+    label_set: dict[str, Any],
+    architecture: dict[str, Any],
+    training: dict[str, Any],
+) -> float:
+    """The temperature that calibrates the model's track probabilities on the validation tracks.
+
+    1 (no change) when ``modelling.training.calibrate`` is false or there are no validation
+    tracks.
+    """
+    if not (training | architecture.get("training", {})).get("calibrate", True):
+        return 1.0
+    if not len(validation_labels):
+        logger.warning("No validation tracks to calibrate on: the temperature stays 1.")
+        return 1.0
+    framework = get_architecture(architecture["builder"]).framework
+    probabilities = get_adapter(framework).predict_proba(
+        model, validation_examples, len(label_set["labels"])
+    )
+    temperature = fit_temperature(probabilities, validation_labels, validation_track_ids)
+    logger.info(
+        "Temperature %.3f: validation track NLL %.4f -> %.4f on %d tracks.",
+        temperature,
+        track_nll(probabilities, validation_labels, validation_track_ids),
+        track_nll(probabilities, validation_labels, validation_track_ids, temperature),
+        len(np.unique(validation_track_ids)),
+    )
+    return temperature
+
+
+def package_classifier(  # noqa: PLR0913 - the model, its inputs and its name
     model: Any,
     normalisation: dict[str, Any],
     architecture: dict[str, Any],
     name: str,
+    temperature: float = 1.0,
     **feature_inputs: Any,
 ) -> GenreClassifier:
     """Bind the trained model to its feature set and statistics: the one model artefact.
@@ -101,6 +145,7 @@ def package_classifier(
         sample_rate=normalisation["sample_rate"],
         class_names=list(normalisation["labels"]),
         model=model,
+        temperature=temperature,
     )
 
 
@@ -148,13 +193,17 @@ def predict_test_tracks(
 def evaluate(
     track_predictions: pd.DataFrame, bootstrap: dict[str, Any], seed: int
 ) -> dict[str, float]:
-    """Track accuracy and macro F1 with bootstrap intervals; per fold under k-fold."""
+    """Track accuracy, macro F1 and ECE with bootstrap intervals, Brier; per fold under k-fold."""
+    intervals = {
+        "resamples": bootstrap["resamples"],
+        "confidence": bootstrap["confidence"],
+        "seed": seed,
+    }
     scores = track_scores_with_intervals(
-        track_predictions["label"],
-        track_predictions["predicted"],
-        resamples=bootstrap["resamples"],
-        confidence=bootstrap["confidence"],
-        seed=seed,
+        track_predictions["label"], track_predictions["predicted"], **intervals
+    )
+    scores |= calibration_scores(
+        track_predictions["label"], class_probabilities(track_predictions), **intervals
     )
     if "fold" in track_predictions:
         correct = track_predictions["label"] == track_predictions["predicted"]
@@ -165,10 +214,12 @@ def evaluate(
             "fold_track_accuracy_std": float(per_fold.std(ddof=1)),
         }
     logger.info(
-        "Test track accuracy %.3f [%.3f, %.3f] on %d tracks.",
+        "Test track accuracy %.3f [%.3f, %.3f], ECE %.3f, Brier %.3f on %d tracks.",
         scores["track_accuracy"],
         scores["track_accuracy_ci_low"],
         scores["track_accuracy_ci_high"],
+        scores["track_ece"],
+        scores["track_brier"],
         len(track_predictions),
     )
     return scores
@@ -209,6 +260,50 @@ def plot_confusion_matrix(track_predictions: pd.DataFrame, label_set: dict[str, 
     )
     axes.set(xlabel="predicted label", ylabel="true label")
     axes.set_title("Test tracks: true label against predicted label")
+    figure.tight_layout()
+    return figure
+
+
+def plot_reliability(track_predictions: pd.DataFrame) -> Figure:
+    """Reliability diagram: each confidence bin's accuracy against its mean confidence."""
+    labels, probabilities = track_predictions["label"], class_probabilities(track_predictions)
+    bins = reliability_table(labels, probabilities, N_BINS)
+    figure = Figure(figsize=(6, 7))
+    reliability_axes, count_axes = figure.subplots(
+        2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    width = 1 / N_BINS
+    reliability_axes.bar(
+        bins["bin_low"],
+        bins["accuracy"].fillna(0),
+        width,
+        align="edge",
+        label="accuracy",
+        edgecolor="black",
+        linewidth=0.5,
+    )
+    reliability_axes.bar(
+        bins["bin_low"],
+        (bins["confidence"] - bins["accuracy"]).fillna(0),
+        width,
+        bottom=bins["accuracy"].fillna(0),
+        align="edge",
+        color="tab:red",
+        alpha=0.3,
+        label="gap to confidence",
+    )
+    reliability_axes.plot([0, 1], [0, 1], color="grey", linestyle="--", label="calibrated")
+    reliability_axes.set(
+        ylim=(0, 1),
+        ylabel="accuracy of the bin's tracks",
+        title=(
+            f"Test tracks: ECE {expected_calibration_error(labels, probabilities):.3f}, "
+            f"Brier {brier_score(labels, probabilities):.3f} ({N_BINS} bins)"
+        ),
+    )
+    reliability_axes.legend(loc="upper left", fontsize=8)
+    count_axes.bar(bins["bin_low"], bins["tracks"], width, align="edge", color="grey")
+    count_axes.set(xlim=(0, 1), xlabel="top-1 confidence", ylabel="tracks")
     figure.tight_layout()
     return figure
 

@@ -1,4 +1,4 @@
-"""Wiring of the modelling pipeline: build -> train -> package -> evaluate -> publish.
+"""Wiring of the modelling pipeline: build -> train -> calibrate -> package -> evaluate -> publish.
 
 A trained model is packaged as a candidate (logged to the MLflow run); it replaces the
 architecture's model in ``data/06_models/<arch>`` only once its evaluation succeeded.
@@ -15,12 +15,14 @@ from kedro.pipeline import Node, Pipeline
 from gtzan_kedro.pipelines.feature_engineering.pipeline import fold_splits
 from gtzan_kedro.pipelines.modelling.nodes import (
     build_model,
+    calibrate_model,
     classification_report_table,
     combine_folds,
     evaluate,
     history_metrics,
     package_classifier,
     plot_confusion_matrix,
+    plot_reliability,
     plot_training_curves,
     predict_test_tracks,
     publish_classifier,
@@ -41,12 +43,13 @@ FOLD_INPUTS = (
     "train_labels",
     "validation_examples",
     "validation_labels",
+    "validation_track_ids",
     "normalisation",
 )
 
 
 def create_training_template(name: str, feature_inputs: dict[str, str]) -> Pipeline:
-    """Build, train and package architecture ``name``, and predict its test tracks.
+    """Build, train, calibrate and package architecture ``name``; predict its test tracks.
 
     ``feature_inputs`` are its feature set's catalog inputs, packaged with the model.
     """
@@ -81,11 +84,26 @@ def create_training_template(name: str, feature_inputs: dict[str, str]) -> Pipel
                 name="train_model",
             ),
             Node(
+                calibrate_model,
+                inputs=[
+                    "trained_model",
+                    "validation_examples",
+                    "validation_labels",
+                    "validation_track_ids",
+                    "label_set",
+                    "params:architecture",
+                    "params:modelling.training",
+                ],
+                outputs="temperature",
+                name="calibrate_model",
+            ),
+            Node(
                 package,
                 inputs={
                     "model": "trained_model",
                     "normalisation": "normalisation",
                     "architecture": "params:architecture",
+                    "temperature": "temperature",
                     **feature_inputs,
                 },
                 outputs="candidate_classifier",
@@ -140,6 +158,12 @@ def create_evaluation_template() -> Pipeline:
                 inputs=["track_predictions", "label_set"],
                 outputs="confusion_matrix",
                 name="plot_confusion_matrix",
+            ),
+            Node(
+                plot_reliability,
+                inputs="track_predictions",
+                outputs="reliability",
+                name="plot_reliability",
             ),
             Node(
                 score_metrics,

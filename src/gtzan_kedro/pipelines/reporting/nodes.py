@@ -3,21 +3,54 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import time
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from sklearn.manifold import TSNE
+from sklearn.metrics import f1_score
+from sklearn.preprocessing import StandardScaler
 
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.evaluation.calibration import calibration_scores, class_probabilities
+from gtzan_kedro.evaluation.model_card import model_card_markdown
 from gtzan_kedro.evaluation.statistics import mcnemar_exact, track_scores_with_intervals
+from gtzan_kedro.features.preprocessing import track_examples
 from gtzan_kedro.labels import check_same_labels
-from gtzan_kedro.project_config import feature_set_of
+from gtzan_kedro.models.genre_classifier import GenreClassifier
+from gtzan_kedro.models.pretrained import licence_of
+from gtzan_kedro.pipelines.modelling.nodes import (
+    build_model,
+    calibrate_model,
+    package_classifier,
+    train_model,
+)
+from gtzan_kedro.project_config import REFIT, feature_set_of
 
 logger = logging.getLogger(__name__)
 
 PREDICTION_COLUMNS = ("track_id", "label", "predicted")
+# What a refit reads of its feature set (per feature set, in the refit's namespace).
+REFIT_DATA = (
+    "train_examples",
+    "train_labels",
+    "train_track_ids",
+    "validation_examples",
+    "validation_labels",
+    "validation_track_ids",
+    "normalisation",
+)
+# t-SNE needs a few points to place them relative to each other.
+MIN_MAP_TRACKS = 5
+# Scores of the comparison where a smaller value is the better one.
+LOWER_IS_BETTER = ("track_ece",)
 
 
 def compare_architectures(
@@ -31,8 +64,9 @@ def compare_architectures(
 
     ``track_predictions`` maps each architecture to its test tracks' predictions (None when
     it was never evaluated); predictions over other labels than ``label_set``'s are refused.
-    Columns: the architecture's builder and feature set, the scores and their bootstrap intervals,
-    ``n_tracks``, ``p_vs_runner_up`` and ``significantly_better_than_runner_up`` (best row
+    Columns: the architecture's builder and feature set, the scores and their bootstrap intervals
+    (accuracy, macro F1, ECE), the Brier score, ``n_tracks``, ``p_vs_runner_up`` and
+    ``significantly_better_than_runner_up`` (best row
     only), ``p_vs_baseline`` and ``beats_baseline`` (better and ``p < alpha``).
     """
     evaluated = _evaluated(track_predictions)
@@ -55,6 +89,13 @@ def compare_architectures(
             **track_scores_with_intervals(
                 predictions["label"],
                 predictions["predicted"],
+                resamples=bootstrap["resamples"],
+                confidence=bootstrap["confidence"],
+                seed=seed,
+            ),
+            **calibration_scores(
+                predictions["label"],
+                class_probabilities(predictions),
                 resamples=bootstrap["resamples"],
                 confidence=bootstrap["confidence"],
                 seed=seed,
@@ -169,6 +210,7 @@ def comparison_markdown(comparison: pd.DataFrame, reporting: dict[str, Any]) -> 
         "architecture",
         f"track accuracy [{level} CI]",
         f"track macro F1 [{level} CI]",
+        f"ECE [{level} CI]",
         "test tracks",
         "p vs runner-up",
         f"p vs {baseline}",
@@ -181,6 +223,7 @@ def comparison_markdown(comparison: pd.DataFrame, reporting: dict[str, Any]) -> 
             row.architecture,
             _with_interval(row, "track_accuracy"),
             _with_interval(row, "track_macro_f1"),
+            _with_interval(row, "track_ece", digits=3),
             str(row.n_tracks),
             _p_value(row.p_vs_runner_up),
             _p_value(row.p_vs_baseline),
@@ -191,8 +234,9 @@ def comparison_markdown(comparison: pd.DataFrame, reporting: dict[str, Any]) -> 
     lines = [
         "# Architectures on the test tracks",
         "",
-        f"Track scores with their {level} bootstrap intervals (tracks resampled); p-values of "
-        "exact McNemar tests on the test tracks both architectures predicted.",
+        f"Track scores with their {level} bootstrap intervals (tracks resampled); ECE is the "
+        "expected calibration error of the top-1 confidence (15 bins; lower is better); "
+        "p-values of exact McNemar tests on the test tracks both architectures predicted.",
         "",
         "| " + " | ".join(header) + " |",
         "|"
@@ -207,10 +251,10 @@ def comparison_markdown(comparison: pd.DataFrame, reporting: dict[str, Any]) -> 
     return "\n".join(lines) + "\n"
 
 
-def _with_interval(row: Any, metric: str) -> str:
+def _with_interval(row: Any, metric: str, digits: int = 2) -> str:
     """``0.83 [0.75, 0.90]``: a score and its interval."""
     low, high = getattr(row, f"{metric}_ci_low"), getattr(row, f"{metric}_ci_high")
-    return f"{getattr(row, metric):.2f} [{low:.2f}, {high:.2f}]"
+    return f"{getattr(row, metric):.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def _p_value(p_value: float) -> str:
@@ -285,7 +329,8 @@ def plot_comparison(
             yerr=errors,
             capsize=3,
             error_kw={"elinewidth": 1},
-            label=metric.replace("_", " "),
+            label=metric.replace("_", " ")
+            + (" (lower is better)" if metric in LOWER_IS_BETTER else ""),
         )
         # Inside the bars: above them sit the error bars.
         axes.bar_label(bars, fmt="%.2f", fontsize=8, label_type="center")
@@ -308,35 +353,58 @@ def _fingerprint(table: pd.DataFrame) -> str:
     return hashlib.sha256(rows.encode()).hexdigest()[:16]
 
 
-def choose_champion(  # noqa: PLR0913, PLR0917 - Kedro passes one positional input per dataset
+def describe_pretrained_inputs(**feature_inputs: Any) -> dict[str, dict[str, str]]:
+    """Each pretrained input (``<feature set>.<argument>``: its file) with its licence."""
+    return {
+        name: {"file": Path(path).name, "licence": licence_of(Path(path))}
+        for name, path in feature_inputs.items()
+    }
+
+
+def choose_champion(  # noqa: PLR0913 - the comparison and the facts of its model card
     comparison: pd.DataFrame,
     current_champion: dict[str, Any] | None,
     track_splits: pd.DataFrame,
     label_set: dict[str, Any],
+    *,
     architectures: dict[str, dict[str, Any]],
+    feature_engineering: dict[str, Any],
+    pretrained_inputs: dict[str, dict[str, str]],
     promote: str,
+    refit: dict[str, Any] | None = None,
+    **track_predictions: pd.DataFrame | None,
 ) -> dict[str, Any]:
     """Register the best architecture; move ``champion`` unless the current one scored higher.
 
     Scores are compared only on the same test tracks, and the champion only moves between
     models of the same labels; ``promote: always`` moves it anyway.
+    The version's tags are the facts of its model card (``gtzan_kedro.evaluation.model_card``),
+    its description that card. ``refit`` describes the model trained again on all tracks
+    after cross-validation, which is then the one registered.
     """
     best = comparison.iloc[0]
     name = best["architecture"]
-    # Under cross-validation every track is a test track once.
-    tested = track_splits["split"] == "test" if "split" in track_splits else track_splits.index >= 0
-    test_tracks = _fingerprint(track_splits.loc[tested, ["track_id", "path"]])
-    tags = {
-        "architecture": name,
-        "builder": architectures[name]["builder"],
-        "feature_set": feature_set_of(architectures[name]),
-        "track_accuracy": f"{best['track_accuracy']:.4f}",
-        "data_fingerprint": _fingerprint(track_splits[["track_id", "path", "duration_s"]]),
-        "split_fingerprint": _fingerprint(track_splits.drop(columns=["path", "duration_s"])),
-        "test_tracks_fingerprint": test_tracks,
+    tags = _champion_tags(
+        best,
+        track_predictions[f"{name}_track_predictions"],
+        track_splits,
+        architecture=architectures[name],
+        feature_engineering=feature_engineering,
+        pretrained_inputs=pretrained_inputs,
+    ) | {
         "labels": ", ".join(label_set["labels"]),
         "label_set_fingerprint": label_set["fingerprint"],
     }
+    logged_model = name
+    if refit is not None:
+        # The refit is logged as `<architecture>_refit` (catalog: refit_genre_classifier).
+        logged_model = f"{name}_{REFIT}"
+        tags |= {
+            "refit": "true",
+            "refit_train_tracks": str(refit["train_tracks"]),
+            "refit_validation_tracks": str(refit["validation_tracks"]),
+            "temperature": f"{refit['temperature']:.4f}",
+        }
     if _other_labels(current_champion, label_set) and promote != "always":
         logger.warning(
             "'%s' is registered but does not replace the champion (version %s, '%s'): that one "
@@ -348,11 +416,18 @@ def choose_champion(  # noqa: PLR0913, PLR0917 - Kedro passes one positional inp
             current_champion.get("labels"),
             tags["labels"],
         )
-        return {"architecture": name, "tags": tags, "promote": False}
+        return {
+            "architecture": name,
+            "model": logged_model,
+            "tags": tags,
+            "description": model_card_markdown(tags),
+            "promote": False,
+        }
     beaten = (
         current_champion is not None
-        and current_champion.get("test_tracks_fingerprint") == test_tracks
-        and float(current_champion.get("track_accuracy", "nan")) > best["track_accuracy"]
+        and current_champion.get("test_tracks_fingerprint") == tags["test_tracks_fingerprint"]
+        # The tag holds 4 decimals: an equal score must not look higher once rounded up.
+        and float(current_champion.get("track_accuracy", "nan")) > round(best["track_accuracy"], 4)
     )
     if beaten and promote != "always":
         logger.warning(
@@ -365,10 +440,219 @@ def choose_champion(  # noqa: PLR0913, PLR0917 - Kedro passes one positional inp
             name,
             best["track_accuracy"],
         )
-    return {"architecture": name, "tags": tags, "promote": not beaten or promote == "always"}
+    return {
+        "architecture": name,
+        "model": logged_model,
+        "tags": tags,
+        "description": model_card_markdown(tags),
+        "promote": not beaten or promote == "always",
+    }
 
 
 def _other_labels(current_champion: dict[str, Any] | None, label_set: dict[str, Any]) -> bool:
     """Whether the champion was trained on another label set (older versions do not say)."""
     recorded = (current_champion or {}).get("label_set_fingerprint")
     return recorded is not None and recorded != label_set["fingerprint"]
+
+
+def _champion_tags(  # noqa: PLR0913 - every fact of the model card
+    best: pd.Series,
+    predictions: pd.DataFrame,
+    track_splits: pd.DataFrame,
+    *,
+    architecture: dict[str, Any],
+    feature_engineering: dict[str, Any],
+    pretrained_inputs: dict[str, dict[str, str]],
+) -> dict[str, str]:
+    """The registered version's tags: what was trained on what, and how well it scored."""
+    feature_set = architecture["features"]
+    recipe = feature_engineering["feature_sets"][feature_set]
+    class_names = list(class_probabilities(predictions).columns)
+    # Under cross-validation every track is a test track once.
+    tested = track_splits["split"] == "test" if "split" in track_splits else track_splits.index >= 0
+    label_counts = track_splits["label"].value_counts()
+    per_label_f1 = f1_score(
+        predictions["label"],
+        predictions["predicted"],
+        labels=range(len(class_names)),
+        average=None,
+        zero_division=0,
+    )
+    tags = {
+        "architecture": best["architecture"],
+        "builder": architecture["builder"],
+        "feature_set": feature_set,
+        "feature_recipe": json.dumps(
+            {key: recipe.get(key) for key in ("extractor", "params", "window")}
+        ),
+        "pretrained": json.dumps(
+            {
+                argument: pretrained_inputs.get(f"{feature_set}.{argument}", {})
+                for argument in recipe.get("inputs") or {}
+            }
+        ),
+        "label_counts": json.dumps(
+            {label: int(label_counts.get(index, 0)) for index, label in enumerate(class_names)}
+        ),
+        "data_source": _data_source(track_splits["path"]),
+        "data_fingerprint": _fingerprint(track_splits[["track_id", "path", "duration_s"]]),
+        "split_fingerprint": _fingerprint(track_splits.drop(columns=["path", "duration_s"])),
+        "test_tracks_fingerprint": _fingerprint(track_splits.loc[tested, ["track_id", "path"]]),
+        "split_strategy": feature_engineering["split"]["strategy"],
+        "test_tracks": str(len(predictions)),
+        "per_label_f1": json.dumps(
+            {
+                label: round(float(f1), 4)
+                for label, f1 in zip(class_names, per_label_f1, strict=True)
+            }
+        ),
+        "refit": "false",
+    }
+    for metric in ("track_accuracy", "track_macro_f1", "track_ece"):
+        for suffix in ("", "_ci_low", "_ci_high"):
+            tags[f"{metric}{suffix}"] = f"{best[metric + suffix]:.4f}"
+    tags["track_brier"] = f"{best['track_brier']:.4f}"
+    if "fold" in predictions:
+        correct = predictions["label"] == predictions["predicted"]
+        per_fold = correct.groupby(predictions["fold"]).mean()
+        tags["folds"] = str(len(per_fold))
+        tags |= {f"fold_{fold}_track_accuracy": f"{value:.4f}" for fold, value in per_fold.items()}
+    return tags
+
+
+def _data_source(paths: pd.Series) -> str:
+    """The folders of ``data/01_raw`` the tracks came from (``generated``, ``gtzan``)."""
+    return ", ".join(sorted({PurePosixPath(path).parts[0] for path in paths}))
+
+
+def refit_best_architecture(
+    comparison: pd.DataFrame,
+    architectures: dict[str, dict[str, Any]],
+    training: dict[str, Any],
+    label_set: dict[str, Any],
+    seed: int,
+    **inputs: Any,
+) -> tuple[GenreClassifier, dict[str, Any]]:
+    """Train the comparison's best architecture again on all tracks, calibrate and package it.
+
+    ``inputs`` are, per feature set, its examples, labels, track ids and statistics on the
+    tracks of every fold (``<feature set>.train_examples``, ...) and its pretrained inputs
+    (``<feature set>.<argument>``). Returns the model artefact and what it was trained on.
+    """
+    name = comparison["architecture"].iloc[0]
+    block = architectures[name]
+    feature_set = block["features"]
+    data = {
+        key.removeprefix(f"{feature_set}."): value
+        for key, value in inputs.items()
+        if key.startswith(f"{feature_set}.")
+    }
+    started = time.perf_counter()
+    model = build_model(data["train_examples"], data["normalisation"], label_set, block, seed)
+    model, _ = train_model(
+        model,
+        data["train_examples"],
+        data["train_labels"],
+        data["validation_examples"],
+        data["validation_labels"],
+        block,
+        training,
+        seed,
+    )
+    temperature = calibrate_model(
+        model,
+        data["validation_examples"],
+        data["validation_labels"],
+        data["validation_track_ids"],
+        label_set,
+        block,
+        training,
+    )
+    feature_inputs = {key: value for key, value in data.items() if key not in REFIT_DATA}
+    classifier = package_classifier(
+        model, data["normalisation"], block, name, temperature, **feature_inputs
+    )
+    summary = {
+        "architecture": name,
+        "train_tracks": len(np.unique(data["train_track_ids"])),
+        "validation_tracks": len(np.unique(data["validation_track_ids"])),
+        "temperature": temperature,
+        "seconds": time.perf_counter() - started,
+    }
+    logger.info(
+        "Trained '%s' again on all tracks (%d for training, %d for validation) in %.1f s.",
+        name,
+        summary["train_tracks"],
+        summary["validation_tracks"],
+        summary["seconds"],
+    )
+    return classifier, summary
+
+
+def track_representations(
+    track_features: dict[str, Callable[[], np.ndarray]],
+    track_ids: pd.Series,
+    window: dict[str, int] | None,
+) -> np.ndarray:
+    """Each track's examples averaged into one vector per track (over examples and frames)."""
+    vectors = []
+    for track_id in track_ids:
+        examples = track_examples(track_features[track_id](), window)
+        vectors.append(examples.reshape(-1, examples.shape[-1]).mean(axis=0))
+    return np.stack(vectors)
+
+
+def plot_representation_map(
+    comparison: pd.DataFrame,
+    architectures: dict[str, dict[str, Any]],
+    feature_sets: dict[str, dict[str, Any]],
+    seed: int,
+    **inputs: Any,
+) -> Figure:
+    """t-SNE map of the test tracks in the best architecture's feature set, by true label.
+
+    ``inputs`` hold each architecture's ``<name>_track_predictions`` and each feature set's
+    ``<feature set>.track_features``; tracks the best architecture got wrong are circled.
+    """
+    name = comparison["architecture"].iloc[0]
+    feature_set = architectures[name]["features"]
+    predictions = inputs[f"{name}_track_predictions"]
+    class_names = list(class_probabilities(predictions).columns)
+    vectors = track_representations(
+        inputs[f"{feature_set}.track_features"],
+        predictions["track_id"],
+        feature_sets[feature_set].get("window"),
+    )
+    figure = Figure(figsize=(8, 7))
+    axes = figure.subplots()
+    axes.set_title(f"Test tracks in the '{feature_set}' features of {name} (t-SNE)")
+    if len(vectors) < MIN_MAP_TRACKS:
+        axes.text(0.5, 0.5, "Too few test tracks for a map.", ha="center", va="center")
+        axes.set_axis_off()
+        return figure
+    points = TSNE(
+        n_components=2,
+        # Perplexity must stay below the number of tracks; 30 is t-SNE's usual value.
+        perplexity=min(30.0, (len(vectors) - 1) / 3),
+        init="pca",
+        random_state=seed,
+    ).fit_transform(StandardScaler().fit_transform(vectors))
+    labels = predictions["label"].to_numpy()
+    colours = matplotlib.colormaps["tab20" if len(class_names) > 10 else "tab10"]
+    for index, label in enumerate(class_names):
+        chosen = labels == index
+        if chosen.any():
+            axes.scatter(*points[chosen].T, s=18, color=colours(index % colours.N), label=label)
+    wrong = labels != predictions["predicted"].to_numpy()
+    axes.scatter(
+        *points[wrong].T,
+        s=60,
+        facecolors="none",
+        edgecolors="black",
+        linewidths=0.8,
+        label=f"misclassified ({int(wrong.sum())})",
+    )
+    axes.set(xticks=[], yticks=[])
+    axes.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
+    figure.tight_layout()
+    return figure
