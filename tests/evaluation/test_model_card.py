@@ -16,7 +16,7 @@ TAGS = {
     "pretrained": json.dumps(
         {"weights": {"file": "MSD_musicnn.weights.h5", "licence": "ISC (musicnn-LICENSE.md)"}}
     ),
-    "labels": json.dumps({"jazz": 100, "rock": 99}),
+    "label_counts": json.dumps({"jazz": 100, "rock": 99}),
     "data_source": "gtzan",
     "data_fingerprint": "abc123",
     "split_fingerprint": "def456",
