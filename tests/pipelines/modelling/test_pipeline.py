@@ -32,8 +32,12 @@ def test_each_architecture_reads_its_own_feature_set_and_parameters_block():
     assert not any(name.startswith("mfcc_stats.") for name in lstm)
     assert {"mfcc_stats.train_examples", "params:modelling.architectures.svm"} <= svm
     assert not any(name.startswith("log_mel.") for name in svm)
-    # Nothing but its feature set, the track splits and parameters comes from outside.
-    assert all(name.startswith(("log_mel.", "params:")) or name == "track_splits" for name in lstm)
+    # Nothing but its feature set, the label set, the track splits and parameters comes from
+    # outside.
+    assert all(
+        name.startswith(("log_mel.", "params:")) or name in {"label_set", "track_splits"}
+        for name in lstm
+    )
 
 
 def test_each_architecture_has_its_own_artefact_predictions_and_metrics():
