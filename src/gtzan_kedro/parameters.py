@@ -121,6 +121,7 @@ class Inference(_Block):
     min_seconds: Annotated[float, Field(ge=0)] = 0.5
     files: Any = None
     output: str | None = None
+    timeline: str | None = None
 
 
 class Bootstrap(_Block):

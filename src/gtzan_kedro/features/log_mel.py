@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import librosa
 import numpy as np
 
 from gtzan_kedro.features.registry import feature_set
 
 
-@feature_set("log_mel")
+def frame_seconds(sample_rate: int, *, hop_length: int, **_: Any) -> tuple[float, float]:
+    """Each frame stands for one hop of the clip."""
+    return hop_length / sample_rate, hop_length / sample_rate
+
+
+@feature_set("log_mel", row_seconds=frame_seconds)
 def log_mel(
     waveform: np.ndarray, sample_rate: int, *, n_fft: int, hop_length: int, n_mels: int
 ) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import librosa
 import numpy as np
 
@@ -10,7 +12,15 @@ from gtzan_kedro.features.registry import feature_set
 from gtzan_kedro.features.windows import sliding_windows
 
 
-@feature_set("mfcc_stats")
+def window_seconds(
+    sample_rate: int, *, hop_length: int, window_frames: int, window_hop: int, **_: Any
+) -> tuple[float, float]:
+    """Each row summarises ``window_frames`` frames, one every ``window_hop`` frames."""
+    frame = hop_length / sample_rate
+    return window_hop * frame, window_frames * frame
+
+
+@feature_set("mfcc_stats", row_seconds=window_seconds)
 def mfcc_stats(  # noqa: PLR0917 - one keyword per parameter of the block
     waveform: np.ndarray,
     sample_rate: int,

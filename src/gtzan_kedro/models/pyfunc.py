@@ -2,7 +2,8 @@
 
 ``mlflow models serve -m models:/genre_classifier@champion`` answers a table with one row
 per clip (its file's bytes, base64-encoded, in ``audio``; optionally a ``name``): the same
-table ``gtzan-kedro predict`` prints, computed by the same code.
+table ``gtzan-kedro predict`` prints, computed by the same code. A record with
+``"timeline": true`` also gets its windows' probabilities over time, in a ``timeline`` column.
 """
 
 from __future__ import annotations
@@ -24,15 +25,21 @@ from packaging.requirements import Requirement
 from gtzan_kedro.datasets.audio import decode_audio
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.models.genre_classifier import GenreClassifier
-from gtzan_kedro.models.prediction import ClipLimits, classify_clips
+from gtzan_kedro.models.prediction import ClipLimits, classify_clips_with_timelines
 
 ARTIFACT = "genre_classifier"
 # Genres listed first in each answer row; every genre's probability follows anyway.
 TOP_K = 3
 # Checked by MLflow before the model runs: one row per clip, its file's bytes base64-encoded,
-# and optionally a name to recognise it by in the answer.
+# optionally a name to recognise it by in the answer, and whether to answer its timeline too.
 REQUEST_SIGNATURE = ModelSignature(
-    inputs=Schema([ColSpec("string", "audio"), ColSpec("string", "name", required=False)])
+    inputs=Schema(
+        [
+            ColSpec("string", "audio"),
+            ColSpec("string", "name", required=False),
+            ColSpec("boolean", "timeline", required=False),
+        ]
+    )
 )
 
 
@@ -44,9 +51,22 @@ class GenreClassifierModel(mlflow.pyfunc.PythonModel):
         self.classifier = GenreClassifier.load(Path(context.artifacts[ARTIFACT]))
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
-        """One row per request row: top genres and every genre's probability, or the error."""
+        """One row per request row: top genres and every genre's probability, or the error;
+        and a ``timeline`` column when a row asks for it (its windows' start_s, end_s and
+        probabilities, one record each)."""
         clips = request_clips(model_input, self.classifier.sample_rate)
-        return classify_clips(self.classifier, clips, TOP_K, ClipLimits())
+        table, timelines = classify_clips_with_timelines(
+            self.classifier, clips, TOP_K, ClipLimits()
+        )
+        asked = model_input.get("timeline", pd.Series(False, index=model_input.index))
+        asked = asked.fillna(False).astype(bool).to_numpy()
+        if not asked.any():
+            return table
+        table["timeline"] = [
+            timelines[file].to_dict("records") if wanted and file in timelines else None
+            for file, wanted in zip(table["file"], asked, strict=True)
+        ]
+        return table
 
 
 def request_clips(requests: pd.DataFrame, sample_rate: int) -> dict[str, Any]:

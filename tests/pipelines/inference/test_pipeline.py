@@ -26,7 +26,11 @@ def test_the_default_run_trains_and_reports_and_leaves_inference_out():
 def test_inference_reads_only_the_files_and_the_model_artefact():
     # Nothing of conf/'s feature parameters or data/05_model_input: the artefact carries them.
     assert create_pipeline().inputs() == {"audio_files", "inference_classifier", "params:inference"}
-    assert create_pipeline().outputs() == {"genre_predictions"}
+    assert create_pipeline().all_outputs() == {
+        "genre_predictions",
+        "window_probabilities",
+        "genre_timelines",
+    }
 
 
 def test_the_console_script_runs_kedro_run_and_predicts():
