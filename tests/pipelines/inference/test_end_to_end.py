@@ -290,7 +290,9 @@ def test_predict_timeline_writes_each_files_windows_over_time(project: Path, tmp
         assert drawn["end_s"].iloc[-1] == pytest.approx(seconds, abs=1e-3)
         assert (drawn["start_s"].diff().dropna() > 0).all()
         # The verdict is the windows' mean.
-        np.testing.assert_allclose(drawn[list(GENRES)].mean(), row[list(GENRES)], atol=1e-3)
+        np.testing.assert_allclose(
+            drawn[list(GENRES)].mean(), row[list(GENRES)].astype(float), atol=1e-3
+        )
         picture = (timelines / f"{name}.wav.timeline.png").read_bytes()
         assert picture.startswith(b"\x89PNG")
     assert table.loc[str(tmp_path / "short.wav"), "padded"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,9 +13,6 @@ import pandas as pd
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.models.prediction import ClipLimits, classify_clips_with_timelines
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 
 def classify_files(
@@ -36,8 +33,9 @@ def classify_files(
 
 def draw_timelines(
     window_probabilities: dict[str, pd.DataFrame], genre_predictions: pd.DataFrame
-) -> dict[str, Callable[[], tuple[pd.DataFrame, Figure]]]:
-    """Per classified file, named after it: its timeline table and picture, drawn when saved."""
+) -> dict[str, Callable[[], tuple[pd.DataFrame, Any]]]:
+    """Per classified file, named after it: its timeline table and picture (a matplotlib
+    ``Figure``), drawn when saved."""
     verdicts = genre_predictions.set_index("file")
     names: set[str] = set()
     timelines = {}
@@ -59,7 +57,7 @@ def _unique(name: str, taken: set[str]) -> str:
     return unique
 
 
-def _table_and_figure(timeline: pd.DataFrame, title: str) -> tuple[pd.DataFrame, Figure]:
+def _table_and_figure(timeline: pd.DataFrame, title: str) -> tuple[pd.DataFrame, Any]:
     """The timeline, and its heat strip: time on x, one row per label, probability as colour."""
     from matplotlib.figure import Figure  # noqa: PLC0415 - `predict` without pictures skips it
 
