@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
+from mlflow.types.schema import AnyType
 from packaging.requirements import Requirement
 
 from gtzan_kedro.datasets.audio import decode_audio
@@ -31,13 +32,14 @@ ARTIFACT = "genre_classifier"
 # Genres listed first in each answer row; every genre's probability follows anyway.
 TOP_K = 3
 # Checked by MLflow before the model runs: one row per clip, its file's bytes base64-encoded,
-# optionally a name to recognise it by in the answer, and whether to answer its timeline too.
+# optionally a name to recognise it by in the answer, and whether to answer its timeline too
+# (typed "any": MLflow casts a "boolean" column with a record lacking it to true).
 REQUEST_SIGNATURE = ModelSignature(
     inputs=Schema(
         [
             ColSpec("string", "audio"),
             ColSpec("string", "name", required=False),
-            ColSpec("boolean", "timeline", required=False),
+            ColSpec(AnyType(), "timeline", required=False),
         ]
     )
 )
@@ -58,8 +60,9 @@ class GenreClassifierModel(mlflow.pyfunc.PythonModel):
         table, timelines = classify_clips_with_timelines(
             self.classifier, clips, TOP_K, ClipLimits()
         )
-        asked = model_input.get("timeline", pd.Series(False, index=model_input.index))
-        asked = asked.fillna(False).astype(bool).to_numpy()
+        # Only JSON true asks: a missing value, false or any other text does not.
+        asked = model_input.get("timeline", pd.Series(None, index=model_input.index))
+        asked = asked.eq(True).to_numpy()
         if not asked.any():
             return table
         table["timeline"] = [

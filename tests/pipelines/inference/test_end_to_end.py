@@ -165,7 +165,7 @@ def test_the_champion_is_one_mlflow_model_of_preprocessing_and_classifier(
     model = mlflow.models.Model.load(logged)
 
     assert champion.tags["architecture"] == best
-    assert model.signature.inputs.input_names() == ["audio", "name"]
+    assert model.signature.inputs.input_names() == ["audio", "name", "timeline"]
     assert "librosa==" in (Path(logged) / "requirements.txt").read_text()
     assert set(model.flavors["python_function"]["artifacts"]) == {"genre_classifier"}
     card = json.loads(next(Path(logged).rglob("genre_classifier.json")).read_text())
