@@ -93,7 +93,7 @@ def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
             f"No Kedro project at or above {invoked_from}: run the command inside the "
             "gtzan-kedro project, whose MLflow store holds the trained models."
         )
-    if not is_model_folder(model) and not _store_exists(project_path, env):
+    if not is_model_folder(model) and not store_exists(project_path, env):
         raise click.ClickException(
             "There is no trained model yet: train one with `make run` (`kedro run`)."
         )
@@ -119,7 +119,7 @@ def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
         raise SystemExit(1)
 
 
-def _store_exists(project_path: Path, env: str | None) -> bool:
+def store_exists(project_path: Path, env: str | None) -> bool:
     """Whether the MLflow store training writes exists (asked before a session would create it)."""
     loader = settings.CONFIG_LOADER_CLASS(
         conf_source=str(project_path / settings.CONF_SOURCE),

@@ -40,7 +40,7 @@ def test_the_console_script_runs_kedro_run_and_predicts():
     run_help = runner.invoke(commands, ["run", "--help"])
     predict_help = runner.invoke(commands, ["predict", "--help"])
 
-    assert listed.exit_code == 0 and {"run", "predict"} <= set(commands.commands)
+    assert listed.exit_code == 0 and {"run", "predict", "app"} <= set(commands.commands)
     assert "--pipelines" in run_help.output and "--params" in run_help.output
     assert "--model" in predict_help.output and "--output" in predict_help.output
     assert "champion" in predict_help.output
