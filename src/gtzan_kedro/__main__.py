@@ -8,18 +8,21 @@ import click
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
 from kedro.framework.project import configure_project
 
+from gtzan_kedro.app.command import app
 from gtzan_kedro.cli import run
 from gtzan_kedro.predict import predict
 
 
 @click.group(context_settings=CONTEXT_SETTINGS, name="gtzan-kedro")
 def commands() -> None:
-    """Music-genre classification on GTZAN: run the pipelines, or classify audio files."""
+    """Music-genre classification on GTZAN: run the pipelines, classify audio files, or try
+    the classifier in a browser."""
 
 
 # Kedro's own `kedro run`, every option included: `gtzan-kedro run --pipeline training`.
 commands.add_command(run, "run")
 commands.add_command(predict, "predict")
+commands.add_command(app, "app")
 
 
 def main(*args, **kwargs) -> Any:

@@ -1,5 +1,6 @@
 """Project commands, merged by Kedro into its CLI: ``kedro run`` (Kedro's, with clear errors
-for bad input), ``kedro test``, ``kedro queue``, ``kedro predict`` and ``kedro viz graph``.
+for bad input), ``kedro test``, ``kedro queue``, ``kedro predict``, ``kedro app`` and
+``kedro viz graph``.
 
 See https://docs.kedro.org/en/stable/extend/common_use_cases/ (add or modify CLI commands).
 """
@@ -19,6 +20,7 @@ from kedro.framework.project import pipelines
 from kedro.pipeline import Pipeline
 from kedro_viz.launchers.cli.main import viz as kedro_viz_group
 
+from gtzan_kedro.app.command import app
 from gtzan_kedro.errors import InputError, input_error_in
 from gtzan_kedro.experiments.cli import queue
 from gtzan_kedro.parameters import validate_parameters
@@ -116,6 +118,8 @@ cli.add_command(run)
 cli.add_command(queue)
 # `kedro predict song.mp3`: the same command as `gtzan-kedro predict`.
 cli.add_command(predict)
+# `kedro app`: the web page to try the classifier, as `gtzan-kedro app`.
+cli.add_command(app)
 
 
 # kedro-viz registers ``viz`` as a global command, which Kedro resolves before any project

@@ -138,6 +138,7 @@ class Inference(_Block):
     model: str | None = None
     files: Any = None
     output: str | None = None
+    timeline: str | None = None
 
 
 class Bootstrap(_Block):

@@ -58,6 +58,13 @@ QUIET_LOGGING = {
     help="Also write the table to this file: JSON records if it ends in .json, else CSV.",
 )
 @click.option("--force", is_flag=True, help="Replace an --output file that is not a table.")
+@click.option(
+    "--timeline",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write each file's windows' probabilities over time into this folder: "
+    "<file>.timeline.csv (start_s, end_s, one column per label) and <file>.timeline.png.",
+)
 @click.option("--env", "-e", default=None, help="Kedro configuration environment, e.g. gtzan.")
 @click.option("--verbose", "-v", is_flag=True, help="Show the Kedro run's log.")
 def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
@@ -66,6 +73,7 @@ def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
     top_k: int | None,
     output: str | None,
     force: bool,
+    timeline: str | None,
     env: str | None,
     verbose: bool,
 ) -> None:
@@ -84,7 +92,7 @@ def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
             f"No Kedro project at or above {invoked_from}: run the command inside the "
             "gtzan-kedro project, whose MLflow store holds the trained models."
         )
-    if not is_model_folder(model) and not _store_exists(project_path, env):
+    if not is_model_folder(model) and not store_exists(project_path, env):
         raise click.ClickException(
             "There is no trained model yet: train one with `make run` (`kedro run`)."
         )
@@ -96,17 +104,21 @@ def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
             inference["model"] = model
         if top_k:
             inference["top_k"] = top_k
+        if timeline:
+            inference["timeline"] = os.path.abspath(invoked_from / timeline)
         table = _run_inference(project_path, env, inference, verbose)
     click.echo(format_predictions(table, invoked_from))
     if output:
         click.echo(f"\nWritten to {output}.")
+    if timeline:
+        click.echo(f"\nTimelines written to {timeline}.")
     failed = int((table["status"] == "error").sum())
     if failed:
         click.echo(f"\n{failed} of {len(table)} files could not be classified.", err=True)
         raise SystemExit(1)
 
 
-def _store_exists(project_path: Path, env: str | None) -> bool:
+def store_exists(project_path: Path, env: str | None) -> bool:
     """Whether the MLflow store training writes exists (asked before a session would create it)."""
     loader = settings.CONFIG_LOADER_CLASS(
         conf_source=str(project_path / settings.CONF_SOURCE),
@@ -158,8 +170,10 @@ def _run_inference(
     ) as session:
         if not verbose:  # after the session, which sets up Kedro's logging
             configure_logging(QUIET_LOGGING)
+        # The timelines' pictures are drawn only when asked for.
+        nodes = None if "timeline" in inference else ["classify_files"]
         try:
-            session.run(pipeline_names=["inference"])
+            session.run(pipeline_names=["inference"], node_names=nodes)
         except (InputError, DatasetError) as error:
             raise click.ClickException(str(input_error_in(error) or error)) from None
         return session.load_context().catalog.load("genre_predictions")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import librosa
 import numpy as np
 
@@ -13,7 +15,17 @@ def _width(*, n_mels: int, **_: object) -> int:
     return n_mels
 
 
-@feature_set("log_mel", width=_width, ordered=(("hop_length", "n_fft"),))
+def frame_seconds(sample_rate: int, *, hop_length: int, **_: Any) -> tuple[float, float]:
+    """Each frame stands for one hop of the clip."""
+    return hop_length / sample_rate, hop_length / sample_rate
+
+
+@feature_set(
+    "log_mel",
+    width=_width,
+    ordered=(("hop_length", "n_fft"),),
+    row_seconds=frame_seconds,
+)
 def log_mel(
     waveform: np.ndarray,
     sample_rate: int,

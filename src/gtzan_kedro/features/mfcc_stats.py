@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import librosa
 import numpy as np
 
@@ -15,10 +17,19 @@ def _width(*, n_mels: int, n_mfcc: int, **_: object) -> int:
     return 3 * min(n_mfcc, n_mels) + 2 * n_mels + 2
 
 
+def window_seconds(
+    sample_rate: int, *, hop_length: int, window_frames: int, window_hop: int, **_: Any
+) -> tuple[float, float]:
+    """Each row summarises ``window_frames`` frames, one every ``window_hop`` frames."""
+    frame = hop_length / sample_rate
+    return window_hop * frame, window_frames * frame
+
+
 @feature_set(
     "mfcc_stats",
     width=_width,
     ordered=(("hop_length", "n_fft"), ("window_hop", "window_frames")),
+    row_seconds=window_seconds,
 )
 def mfcc_stats(  # noqa: PLR0917 - one keyword per parameter of the block
     waveform: np.ndarray,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -12,7 +12,19 @@ from gtzan_kedro.features.windows import sliding_windows
 from gtzan_kedro.models import musicnn as network
 
 
-@feature_set("musicnn")
+def patch_seconds(sample_rate: int, **_: Any) -> tuple[float, float]:
+    """Each row is one 3-s patch of musicnn's 16 kHz frames, patches side by side."""
+    patch = network.PATCH_FRAMES * network.HOP_LENGTH / network.SAMPLE_RATE
+    return patch, patch
+
+
+def musicnn_frame_seconds(sample_rate: int, **_: Any) -> tuple[float, float]:
+    """Each frame stands for one hop of musicnn's 16 kHz signal."""
+    frame = network.HOP_LENGTH / network.SAMPLE_RATE
+    return frame, frame
+
+
+@feature_set("musicnn", row_seconds=patch_seconds)
 def musicnn(
     waveform: np.ndarray,
     sample_rate: int,
@@ -40,7 +52,7 @@ def _mel_width(**_: object) -> int:
     return network.N_MELS
 
 
-@feature_set("musicnn_mel", width=_mel_width)
+@feature_set("musicnn_mel", width=_mel_width, row_seconds=musicnn_frame_seconds)
 def musicnn_mel(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
     """``(frames, 96)`` float32: musicnn's input frames, to be cut into 187-frame windows."""
     return network.mel_frames(waveform, sample_rate)

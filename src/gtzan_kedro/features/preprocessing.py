@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from gtzan_kedro.features.windows import sliding_windows, window_count
+from gtzan_kedro.features.windows import sliding_windows, window_count, window_starts
 
 
 def track_examples(features: np.ndarray, window: dict[str, int] | None) -> np.ndarray:
@@ -25,6 +25,31 @@ def track_examples(features: np.ndarray, window: dict[str, int] | None) -> np.nd
 def example_count(n_rows: int, window: dict[str, int] | None) -> int:
     """How many examples :func:`track_examples` cuts from a track of ``n_rows`` rows."""
     return n_rows if window is None else window_count(n_rows, window["frames"], window["hop"])
+
+
+def example_spans(
+    n_rows: int,
+    seconds: float,
+    window: dict[str, int] | None,
+    row_seconds: tuple[float, float] | None,
+) -> np.ndarray:
+    """``(examples, 2)`` start and end seconds of the examples :func:`track_examples` cuts.
+
+    Rows are ``row_seconds = (step, length)`` apart and long, the last one ending with the
+    clip (``None``: rows share the clip evenly); an example of several rows spans from its
+    first row's start to its last row's end. Everything is kept within ``[0, seconds]``, so
+    a clip repeated to fill one window spans the clip once.
+    """
+    step, length = row_seconds or (seconds / n_rows, seconds / n_rows)
+    row_starts = np.arange(n_rows) * step
+    row_ends = row_starts + length
+    row_starts[-1], row_ends[-1] = seconds - length, seconds
+    if window is None:
+        first, last = np.arange(n_rows), np.arange(n_rows)
+    else:
+        first = window_starts(n_rows, window["frames"], window["hop"])
+        last = np.minimum(first + window["frames"], n_rows) - 1
+    return np.clip(np.stack([row_starts[first], row_ends[last]], axis=1), 0.0, seconds)
 
 
 def normalise(examples: np.ndarray, normalisation: dict[str, Any]) -> np.ndarray:

@@ -9,6 +9,9 @@ A registration may announce the width its arrays have for given ``params`` and p
 parameters that must be ordered (``hop_length`` at most ``n_fft``): the run's parameter check
 refuses a disordered pair, and every array is checked (non-empty, finite, that width) before
 it is saved.
+
+An extractor may also say which stretch of the clip each of its rows describes
+(``row_seconds``), so that a model's per-window probabilities can be put on a time axis.
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ Extractor = Callable[..., np.ndarray]
 # run's parameter check reads it from the signature. annotated-types, not pydantic: workers
 # import the extractors alone.
 Positive = Annotated[int, Gt(0)]
+# (sample_rate, **params) -> (step, length) in seconds of the rows the extractor returns.
+RowSeconds = Callable[..., tuple[float, float]]
 
 FEATURE_SETS: Registry[Extractor] = Registry("feature extractor")
-# Per feature set: its arrays' width as a function of its params, and (smaller, larger)
-# parameter pairs.
+# Per feature set: its arrays' width as a function of its params, (smaller, larger)
+# parameter pairs, and the seconds its rows stand for.
 WIDTHS: dict[str, Callable[..., int]] = {}
 ORDERED: dict[str, tuple[tuple[str, str], ...]] = {}
+ROW_SECONDS: dict[str, RowSeconds] = {}
 
 
 def feature_set(
@@ -39,11 +45,16 @@ def feature_set(
     *,
     width: Callable[..., int] | None = None,
     ordered: tuple[tuple[str, str], ...] = (),
+    row_seconds: RowSeconds | None = None,
 ) -> Callable[[Extractor], Extractor]:
     """Register the decorated extractor as feature set ``name``.
 
     ``width(**params)`` is the number of columns it returns; ``ordered`` lists
     ``(smaller, larger)`` parameters where ``smaller`` may not exceed ``larger``.
+    ``row_seconds(sample_rate, **params)`` gives the step and length in seconds of the rows
+    it returns for a clip at ``sample_rate``: row ``i`` starts at ``i * step``, and the last
+    one ends with the clip (as the windows of :func:`~gtzan_kedro.features.windows.
+    sliding_windows` do). Without it, the rows are taken to share the clip evenly.
     """
 
     def decorator(extractor: Extractor) -> Extractor:
@@ -51,6 +62,8 @@ def feature_set(
         if width is not None:
             WIDTHS[name] = width
         ORDERED[name] = ordered
+        if row_seconds is not None:
+            ROW_SECONDS[name] = row_seconds
         return extractor
 
     return decorator
@@ -83,6 +96,12 @@ def check_features(features: Any, name: str, params: dict[str, Any]) -> np.ndarr
 def get_extractor(name: str) -> Extractor:
     """Return the extractor registered as ``name``, or fail listing the known ones."""
     return FEATURE_SETS.named(name)
+
+
+def row_seconds(name: str, sample_rate: int, params: dict[str, Any]) -> tuple[float, float] | None:
+    """The step and length in seconds of extractor ``name``'s rows, if it declares them."""
+    declared = ROW_SECONDS.get(name)
+    return None if declared is None else declared(sample_rate, **params)
 
 
 def featurise_clip(

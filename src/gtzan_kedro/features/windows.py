@@ -29,3 +29,13 @@ def window_count(n_frames: int, length: int, hop: int) -> int:
     if n_frames <= length:
         return 1
     return -(-(n_frames - length) // hop) + 1
+
+
+def window_starts(n_frames: int, length: int, hop: int) -> np.ndarray:
+    """The first frame of each window :func:`sliding_windows` cuts from ``n_frames`` frames."""
+    if n_frames <= length:
+        return np.zeros(1, dtype=np.int64)
+    starts = np.arange(0, n_frames - length + 1, hop)
+    if (n_frames - length) % hop:
+        starts = np.append(starts, n_frames - length)
+    return starts

@@ -18,10 +18,17 @@ from typing import Any
 
 import librosa
 import numpy as np
+import pandas as pd
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import get_extractor
-from gtzan_kedro.features.preprocessing import check_normalisation, normalise, track_examples
+from gtzan_kedro.features.preprocessing import (
+    check_normalisation,
+    example_spans,
+    normalise,
+    track_examples,
+)
+from gtzan_kedro.features.registry import row_seconds
 from gtzan_kedro.models.calibration import apply_temperature
 from gtzan_kedro.models.frameworks import get_adapter
 
@@ -66,23 +73,57 @@ class GenreClassifier:
         """A track's normalised examples, as the model was trained on them."""
         return normalise(track_examples(features, self.window), self.normalisation)
 
-    def predict_proba_features(self, features: np.ndarray) -> tuple[np.ndarray, int]:
-        """Class probabilities of one track (temperature-scaled), and how many examples voted."""
-        examples = self.examples(features)
+    def window_proba_features(self, features: np.ndarray) -> np.ndarray:
+        """Class probabilities ``(examples, n_classes)`` of each of a track's examples.
+
+        Temperature-scaled, so the track's mean and its timeline are both calibrated.
+        """
         per_example = get_adapter(self.framework).predict_proba(
-            self.model, examples, len(self.class_names)
+            self.model, self.examples(features), len(self.class_names)
         )
-        probabilities = apply_temperature(per_example, self.temperature).mean(axis=0)
+        return apply_temperature(per_example, self.temperature)
+
+    def track_proba(self, window_probabilities: np.ndarray) -> np.ndarray:
+        """A track's class probabilities ``(n_classes,)`` from its examples': their mean."""
+        probabilities = window_probabilities.mean(axis=0)
         if not np.all(np.isfinite(probabilities)):
             raise InputError(
                 f"The '{self.architecture}' model gave probabilities that are not finite: "
                 "the model or its statistics are damaged; train it again."
             )
-        return probabilities, len(examples)
+        return probabilities
+
+    def predict_proba_features(self, features: np.ndarray) -> tuple[np.ndarray, int]:
+        """Class probabilities of one track from its features, and how many examples voted."""
+        window_probabilities = self.window_proba_features(features)
+        return self.track_proba(window_probabilities), len(window_probabilities)
 
     def predict_proba(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
         """Class probabilities ``(n_classes,)`` of one clip: its examples' probabilities averaged."""
         return self.predict_proba_features(self.features(waveform, sample_rate))[0]
+
+    def window_spans(self, n_rows: int, seconds: float) -> np.ndarray:
+        """``(examples, 2)`` start and end seconds of the examples cut from ``n_rows`` feature
+        rows of a clip ``seconds`` long."""
+        timing = row_seconds(self.extractor, self.sample_rate, self.feature_params)
+        return example_spans(n_rows, seconds, self.window, timing)
+
+    def timeline_table(
+        self, window_probabilities: np.ndarray, n_rows: int, seconds: float
+    ) -> pd.DataFrame:
+        """One row per example: ``start_s``, ``end_s`` and each class's probability."""
+        spans = self.window_spans(n_rows, seconds)
+        table = pd.DataFrame(window_probabilities.astype(np.float64), columns=self.class_names)
+        table.insert(0, "start_s", spans[:, 0].round(3))
+        table.insert(1, "end_s", spans[:, 1].round(3))
+        return table
+
+    def timeline(self, waveform: np.ndarray, sample_rate: int) -> pd.DataFrame:
+        """A clip's per-window class probabilities over time (:meth:`timeline_table`)."""
+        features = self.features(waveform, sample_rate)
+        return self.timeline_table(
+            self.window_proba_features(features), len(features), len(waveform) / sample_rate
+        )
 
     def card(self) -> dict[str, Any]:
         """Everything but the native model, as JSON-ready values."""

@@ -72,9 +72,21 @@ def classify_clips(
 
     ``top_k`` is at most the number of the classifier's labels.
     """
+    return classify_clips_with_timelines(classifier, clips, top_k, limits)[0]
+
+
+def classify_clips_with_timelines(
+    classifier: GenreClassifier,
+    clips: Mapping[str, Callable[[], np.ndarray]],
+    top_k: int,
+    limits: ClipLimits,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The table of :func:`classify_clips`, and each classified clip's windows over time."""
     top_k = min(top_k, len(classifier.class_names))
-    rows = [_classify_one(classifier, name, load, top_k, limits) for name, load in clips.items()]
-    table = pd.DataFrame(rows, columns=prediction_columns(classifier.class_names, top_k))
+    results = [_classify_one(classifier, name, load, top_k, limits) for name, load in clips.items()]
+    table = pd.DataFrame(
+        [row for row, _ in results], columns=prediction_columns(classifier.class_names, top_k)
+    )
     table["windows"] = table["windows"].astype("Int64")
     failed = int((table["status"] == "error").sum())
     logger.info(
@@ -84,8 +96,9 @@ def classify_clips(
         classifier.architecture,
         f"; {failed} could not be classified" if failed else "",
     )
+    timelines = {row["file"]: timeline for row, timeline in results if timeline is not None}
     # None rather than NaN: JSON answers say null, which every client parses.
-    return table.astype(object).where(table.notna(), None)
+    return table.astype(object).where(table.notna(), None), timelines
 
 
 def _classify_one(
@@ -94,23 +107,26 @@ def _classify_one(
     load: Callable[[], np.ndarray],
     top_k: int,
     limits: ClipLimits,
-) -> dict[str, Any]:
-    """The prediction table's row of one clip."""
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """The prediction table's row of one clip, and its windows over time if it was classified."""
     row: dict[str, Any] = {"file": name, "model": classifier.architecture}
     try:
         samples = load()
         seconds = check_clip(samples, classifier.sample_rate, limits)
         features = classifier.features(samples, classifier.sample_rate)
-        probabilities, windows = classifier.predict_proba_features(features)
+        window_probabilities = classifier.window_proba_features(features)
+        probabilities = classifier.track_proba(window_probabilities)
     except (DatasetError, InputError) as error:
         logger.warning("Cannot classify '%s': %s", name, error)
-        return row | {"status": "error", "error": str(error)}
+        return row | {"status": "error", "error": str(error)}, None
     padded = classifier.window is not None and len(features) < classifier.window["frames"]
     if padded:
         logger.warning("'%s' (%.2f s) is shorter than one window: it is repeated.", name, seconds)
+    windows = len(window_probabilities)
     row |= {"status": "ok", "seconds": round(seconds, 3), "windows": windows, "padded": padded}
     for rank, label in enumerate(np.argsort(-probabilities, kind="stable")[:top_k], start=1):
         row[f"genre_{rank}"] = classifier.class_names[label]
         row[f"probability_{rank}"] = float(probabilities[label])
     scores = zip(classifier.class_names, probabilities, strict=True)
-    return row | {genre: float(p) for genre, p in scores}
+    timeline = classifier.timeline_table(window_probabilities, len(features), seconds)
+    return row | {genre: float(p) for genre, p in scores}, timeline

@@ -2,7 +2,8 @@
 
 ``mlflow models serve -m models:/genre_classifier@champion`` answers a table with one row
 per clip (its file's bytes, base64-encoded, in ``audio``; optionally a ``name``): the same
-table ``gtzan-kedro predict`` prints, computed by the same code.
+table ``gtzan-kedro predict`` prints, computed by the same code. A record with
+``"timeline": true`` also gets its windows' probabilities over time, in a ``timeline`` column.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
+from mlflow.types.schema import AnyType
 from packaging.requirements import Requirement
 
 from gtzan_kedro.audio_decoding import decode_audio
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.models.genre_classifier import GenreClassifier
-from gtzan_kedro.models.prediction import ClipLimits, classify_clips
+from gtzan_kedro.models.prediction import ClipLimits, classify_clips_with_timelines
 
 ARTIFACT = "genre_classifier"
 # The script MLflow runs to rebuild the model (models from code): nothing pickled.
@@ -32,9 +34,16 @@ MODEL_CODE = Path(__file__).with_name("pyfunc_model.py")
 # Genres listed first in each answer row; every genre's probability follows anyway.
 TOP_K = 3
 # Checked by MLflow before the model runs: one row per clip, its file's bytes base64-encoded,
-# and optionally a name to recognise it by in the answer.
+# optionally a name to recognise it by in the answer, and whether to answer its timeline too
+# (typed "any": MLflow casts a "boolean" column with a record lacking it to true).
 REQUEST_SIGNATURE = ModelSignature(
-    inputs=Schema([ColSpec("string", "audio"), ColSpec("string", "name", required=False)])
+    inputs=Schema(
+        [
+            ColSpec("string", "audio"),
+            ColSpec("string", "name", required=False),
+            ColSpec(AnyType(), "timeline", required=False),
+        ]
+    )
 )
 
 
@@ -46,9 +55,23 @@ class GenreClassifierModel(mlflow.pyfunc.PythonModel):
         self.classifier = GenreClassifier.load(Path(context.artifacts[ARTIFACT]))
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
-        """One row per request row: top genres and every genre's probability, or the error."""
+        """One row per request row: top genres and every genre's probability, or the error;
+        and a ``timeline`` column when a row asks for it (its windows' start_s, end_s and
+        probabilities, one record each)."""
         clips = request_clips(model_input, self.classifier.sample_rate)
-        return classify_clips(self.classifier, clips, TOP_K, ClipLimits())
+        table, timelines = classify_clips_with_timelines(
+            self.classifier, clips, TOP_K, ClipLimits()
+        )
+        # Only JSON true asks: a missing value, false or any other text does not.
+        asked = model_input.get("timeline", pd.Series(None, index=model_input.index))
+        asked = asked.eq(True).to_numpy()
+        if not asked.any():
+            return table
+        table["timeline"] = [
+            timelines[file].to_dict("records") if wanted and file in timelines else None
+            for file, wanted in zip(table["file"], asked, strict=True)
+        ]
+        return table
 
 
 def request_clips(requests: pd.DataFrame, sample_rate: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from gtzan_kedro.features import FEATURE_SETS, feature_set, get_extractor
 from gtzan_kedro.features.log_mel import log_mel
 from gtzan_kedro.features.mfcc_stats import mfcc_stats
 from gtzan_kedro.features.preprocessing import check_normalisation
-from gtzan_kedro.features.windows import sliding_windows, window_count
+from gtzan_kedro.features.windows import sliding_windows, window_count, window_starts
 from gtzan_kedro.labels import make_label_set
 from gtzan_kedro.pipelines.feature_engineering.nodes import (
     fit_normalisation,
@@ -147,6 +147,9 @@ def test_windows_cover_every_frame(n_frames, expected):
 
     assert windows.shape == (expected, 8, 3)
     assert window_count(n_frames, 8, 4) == expected  # what make_examples counts before cutting
+    # Where each window starts: what a timeline puts on its time axis.
+    for window, start in zip(windows, window_starts(n_frames, 8, 4), strict=True):
+        np.testing.assert_array_equal(window[: n_frames - start], frames[start : start + 8])
     if n_frames >= 8:
         np.testing.assert_array_equal(windows[0], frames[:8])
         # The last window ends on the last frame: the final seconds count.

@@ -165,7 +165,7 @@ def test_the_champion_is_one_mlflow_model_of_preprocessing_and_classifier(
     model = mlflow.models.Model.load(logged)
 
     assert champion.tags["architecture"] == best
-    assert model.signature.inputs.input_names() == ["audio", "name"]
+    assert model.signature.inputs.input_names() == ["audio", "name", "timeline"]
     assert "librosa==" in (Path(logged) / "requirements.txt").read_text()
     assert set(model.flavors["python_function"]["artifacts"]) == {"genre_classifier"}
     card = json.loads(next(Path(logged).rglob("genre_classifier.json")).read_text())
@@ -229,8 +229,14 @@ def test_kedro_run_inference_covers_short_exact_and_long_clips_with_a_named_mode
     for name, length in lengths.items():
         sf.write(tmp_path / f"{name}.wav", samples[:length], SAMPLE_RATE)
     output = tmp_path / "predictions.csv"
+    timelines = tmp_path / "timelines"
     runtime_params = {
-        "inference": {"files": str(tmp_path / "*.wav"), "model": "mlp", "output": str(output)}
+        "inference": {
+            "files": str(tmp_path / "*.wav"),
+            "model": "mlp",
+            "output": str(output),
+            "timeline": str(timelines),
+        }
     }
 
     bootstrap_project(project)
@@ -244,6 +250,55 @@ def test_kedro_run_inference_covers_short_exact_and_long_clips_with_a_named_mode
     assert (rows["exact"]["windows"], rows["exact"]["padded"]) == (1, False)
     assert rows["long"]["windows"] == windows_of(project, "mlp", len(samples))
     assert not rows["long"]["padded"]
+    # The pipeline draws every file's timeline: one row per window.
+    for name in lengths:
+        drawn = pd.read_csv(timelines / f"{name}.wav.timeline.csv")
+        assert len(drawn) == rows[name]["windows"]
+        assert (timelines / f"{name}.wav.timeline.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_predict_timeline_writes_each_files_windows_over_time(project: Path, tmp_path: Path):
+    samples = synthesise_clip("blues", 61, seconds=20.0, sample_rate=SAMPLE_RATE, seed=42)
+    sf.write(tmp_path / "short.wav", samples[: 24 * HOP_LENGTH], SAMPLE_RATE)
+    sf.write(tmp_path / "long.wav", samples, SAMPLE_RATE)
+    timelines = tmp_path / "timelines"
+
+    result = run_command(
+        "gtzan-kedro",
+        "predict",
+        str(tmp_path / "short.wav"),
+        str(tmp_path / "long.wav"),
+        "--model",
+        "mlp",
+        "--output",
+        str(tmp_path / "table.json"),
+        "--timeline",
+        str(timelines),
+        cwd=project,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Timelines written to {timelines}." in result.stdout
+    table = pd.read_json(tmp_path / "table.json", orient="records").set_index("file")
+    for name, seconds in [("short", 24 * HOP_LENGTH / SAMPLE_RATE), ("long", 20.0)]:
+        row = table.loc[str(tmp_path / f"{name}.wav")]
+        drawn = pd.read_csv(timelines / f"{name}.wav.timeline.csv")
+        assert list(drawn.columns) == ["start_s", "end_s", *GENRES]
+        assert len(drawn) == row["windows"]
+        assert drawn["start_s"].iloc[0] == 0.0
+        assert drawn["end_s"].iloc[-1] == pytest.approx(seconds, abs=1e-3)
+        assert (drawn["start_s"].diff().dropna() > 0).all()
+        # The verdict is the windows' mean.
+        np.testing.assert_allclose(
+            drawn[list(GENRES)].mean(), row[list(GENRES)].astype(float), atol=1e-3
+        )
+        picture = (timelines / f"{name}.wav.timeline.png").read_bytes()
+        assert picture.startswith(b"\x89PNG")
+    assert table.loc[str(tmp_path / "short.wav"), "padded"]
+    assert len(pd.read_csv(timelines / "long.wav.timeline.csv")) > 1
+    # Without --timeline, predict draws nothing (the pipeline's default folder stays absent).
+    assert not (project / "data" / "08_reporting" / "timelines").exists()
 
 
 def post(url: str, body: bytes) -> tuple[int, Any]:
@@ -293,11 +348,32 @@ def test_the_server_answers_like_predict(server: str, clips: Path, predicted, be
         "ok",
         best,
     )
+    assert "timeline" not in prediction  # answered only when a record asks
     # The same preprocessing and model as `gtzan-kedro predict`: the same probabilities.
     same_file = table[table["file"] == str(clips / "rock.50.mp3")].iloc[0]
     assert [prediction[genre] for genre in GENRES] == pytest.approx(
         list(same_file[list(GENRES)]), abs=1e-5
     )
+
+
+@pytest.mark.slow
+def test_the_server_answers_the_windows_over_time_to_a_record_that_asks(server: str, clips: Path):
+    records = [
+        {"name": name, "audio": base64.b64encode((clips / name).read_bytes()).decode()}
+        for name in ["blues.50.wav", "country.51.wav"]
+    ]
+    records[0]["timeline"] = True
+
+    status, answer = post(server, json.dumps({"dataframe_records": records}).encode())
+
+    assert status == 200, answer
+    asked, plain = answer["predictions"]
+    assert len(asked["timeline"]) == asked["windows"] > 1
+    assert list(asked["timeline"][0]) == ["start_s", "end_s", *GENRES]
+    assert asked["timeline"][-1]["end_s"] == pytest.approx(UNSEEN_SECONDS, abs=1e-3)
+    means = pd.DataFrame(asked["timeline"])[list(GENRES)].mean()
+    assert list(means) == pytest.approx([asked[genre] for genre in GENRES], abs=1e-4)
+    assert plain["timeline"] is None and plain["status"] == "ok"
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import re
 from collections.abc import Callable
@@ -17,15 +18,22 @@ from kedro.io import DatasetError
 
 from gtzan_kedro.datasets.audio_files import AudioFilesDataset
 from gtzan_kedro.datasets.table import TableDataset
+from gtzan_kedro.datasets.timelines import TimelinesDataset
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.features.log_mel import log_mel
-from gtzan_kedro.features.preprocessing import normalise
+from gtzan_kedro.features.preprocessing import example_spans, normalise
+from gtzan_kedro.features.registry import row_seconds
 from gtzan_kedro.features.windows import sliding_windows
 from gtzan_kedro.models.genre_classifier import GenreClassifier
-from gtzan_kedro.models.prediction import ClipLimits, check_clip, classify_clips
-from gtzan_kedro.models.pyfunc import request_clips
+from gtzan_kedro.models.prediction import (
+    ClipLimits,
+    check_clip,
+    classify_clips,
+    classify_clips_with_timelines,
+)
+from gtzan_kedro.models.pyfunc import GenreClassifierModel, request_clips
 from gtzan_kedro.models.store import CHAMPION_ALIAS, resolve_model_uri
-from gtzan_kedro.pipelines.inference.nodes import classify_files
+from gtzan_kedro.pipelines.inference.nodes import classify_files, draw_timelines
 from gtzan_kedro.predict import format_predictions
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 from tests.conftest import SAMPLE_RATE, tone
@@ -53,7 +61,9 @@ class FixedModel:
         return probabilities
 
 
-def classifier(mean: float = 0.0, std: float = 1.0, model=None) -> GenreClassifier:
+def classifier(
+    mean: float | list[float] = 0.0, std: float = 1.0, model=None, window=WINDOW
+) -> GenreClassifier:
     """A log-mel classifier of 20-frame windows with a fixed scikit-learn-like model."""
     return GenreClassifier(
         architecture="fixed",
@@ -62,12 +72,19 @@ def classifier(mean: float = 0.0, std: float = 1.0, model=None) -> GenreClassifi
         feature_set="log_mel",
         extractor="log_mel",
         feature_params=LOG_MEL,
-        window=WINDOW,
-        normalisation={"mean": [mean] * 16, "std": [std] * 16},
+        window=window,
+        normalisation={"mean": np.broadcast_to(mean, 16).tolist(), "std": [std] * 16},
         sample_rate=SAMPLE_RATE,
         class_names=list(GENRES),
         model=model or FixedModel(),
     )
+
+
+def quiet_then_loud(seconds: float = 2.0) -> np.ndarray:
+    """Noise, quiet for the first half of the clip and loud for the second."""
+    noise = np.random.default_rng(0).uniform(-1, 1, int(seconds * SAMPLE_RATE))
+    gain = np.where(np.arange(len(noise)) < len(noise) // 2, 0.001, 0.3)
+    return (gain * noise).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- the artefact
@@ -102,6 +119,142 @@ def test_normalise_uses_the_training_statistics():
     normalised = normalise(examples, {"mean": [1.0, 3.0, 7.0], "std": [2.0, 4.0, 1.0]})
 
     np.testing.assert_allclose(normalised, [[3.0, 1.0, 0.0]] * 2)
+
+
+# ------------------------------------------------------------------------------ timelines
+def test_a_timeline_puts_each_windows_probabilities_where_the_window_is_in_the_clip():
+    samples = quiet_then_loud(seconds=2.0)
+    frames = log_mel(samples, SAMPLE_RATE, **LOG_MEL)
+    # Between the quiet and the loud half: quiet windows come out classical, loud ones pop.
+    threshold = (frames[:40].mean(axis=0) + frames[-40:].mean(axis=0)) / 2
+    model = FixedModel()
+    fixed = classifier(mean=threshold.tolist(), model=model)
+
+    timeline = fixed.timeline(samples, SAMPLE_RATE)
+
+    (seen,) = model.seen
+    assert list(timeline.columns) == ["start_s", "end_s", *GENRES]
+    assert len(timeline) == len(seen) == len(sliding_windows(frames, 20, 8))
+    window_s, hop_s = 20 * 256 / SAMPLE_RATE, 8 * 256 / SAMPLE_RATE
+    np.testing.assert_allclose(
+        timeline["start_s"][:-1], np.arange(len(seen) - 1) * hop_s, atol=1e-3
+    )
+    lengths = timeline["end_s"] - timeline["start_s"]
+    np.testing.assert_allclose(lengths[:-1], window_s, atol=2e-3)
+    # The last window is flush with the last frame and ends the clip (librosa's centred
+    # frames run half a hop past it).
+    last_start = (len(frames) - 20) * 256 / SAMPLE_RATE
+    assert timeline[["start_s", "end_s"]].iloc[-1].tolist() == pytest.approx(
+        [last_start, 2.0], abs=1e-3
+    )
+    top = timeline[list(GENRES)].idxmax(axis=1)
+    assert set(top[timeline["end_s"] < 0.95]) == {"classical"}
+    assert set(top[timeline["start_s"] > 1.05]) == {"pop"}
+    # The track's probabilities are its windows' mean.
+    np.testing.assert_allclose(
+        timeline[list(GENRES)].mean(), fixed.predict_proba(samples, SAMPLE_RATE), atol=1e-6
+    )
+
+
+def test_rows_summarising_windows_are_timed_like_windows_cut_from_frames():
+    # mfcc_stats cuts its own windows (one row each): the same seconds as log_mel's windows.
+    params = LOG_MEL | {"n_mfcc": 5, "window_frames": 20, "window_hop": 8}
+    summarised = dataclasses.replace(
+        classifier(),
+        feature_set="mfcc_stats",
+        extractor="mfcc_stats",
+        feature_params=params,
+        window=None,
+        normalisation={"mean": [0.0] * (3 * 5 + 2 * 16 + 2), "std": [1.0] * (3 * 5 + 2 * 16 + 2)},
+    )
+    samples = tone(440.0, seconds=2.0)
+
+    rows = summarised.timeline(samples, SAMPLE_RATE)
+    windows = classifier().timeline(samples, SAMPLE_RATE)
+
+    # To within one frame: the rows' own frames are out of sight, only their count is known.
+    np.testing.assert_allclose(
+        rows[["start_s", "end_s"]], windows[["start_s", "end_s"]], atol=256 / SAMPLE_RATE
+    )
+    patch = 187 * 256 / 16000  # musicnn's 3-s patches, side by side
+    assert row_seconds("musicnn", SAMPLE_RATE, {"layers": ["max_pool"]}) == (patch, patch)
+
+
+def test_a_clip_shorter_than_one_window_spans_itself_once():
+    timeline = classifier().timeline(tone(440.0, seconds=0.1), SAMPLE_RATE)
+
+    assert timeline[["start_s", "end_s"]].to_numpy().tolist() == [[0.0, 0.1]]
+
+
+def test_rows_of_an_extractor_that_declares_no_timing_share_the_clip_evenly():
+    spans = example_spans(4, 2.0, None, None)
+
+    np.testing.assert_allclose(spans, [[0.0, 0.5], [0.5, 1.0], [1.0, 1.5], [1.5, 2.0]])
+
+
+def test_each_classified_clip_gets_its_timeline_beside_its_row():
+    clips = {"a.wav": lambda: tone(220.0, 1.0), "silent.wav": lambda: np.zeros(SAMPLE_RATE)}
+
+    table, timelines = classify_clips_with_timelines(classifier(), clips, 2, LIMITS)
+
+    assert list(timelines) == ["a.wav"]  # nothing for a clip that could not be classified
+    ok = table.iloc[0]
+    assert len(timelines["a.wav"]) == ok["windows"]
+    np.testing.assert_allclose(
+        timelines["a.wav"][list(GENRES)].mean(), ok[list(GENRES)].astype(float), atol=1e-6
+    )
+
+
+def test_timelines_are_written_as_a_table_and_a_picture_per_file(tmp_path: Path):
+    clips = {
+        "/music/a/song.wav": lambda: quiet_then_loud(2.0),
+        "/music/b/song.wav": lambda: tone(220.0, 1.0),
+    }
+    table, timelines = classify_files(classifier(mean=1000.0), clips, INFERENCE)
+    folder = tmp_path / "timelines"
+    (folder / "mine.csv").parent.mkdir()
+    (folder / "mine.csv").write_text("my own file\n")
+
+    drawn = draw_timelines(timelines, table)
+    dataset = TimelinesDataset(path=str(folder))
+    dataset.save(drawn)
+
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "mine.csv",
+        "song.wav-2.timeline.csv",
+        "song.wav-2.timeline.png",
+        "song.wav.timeline.csv",
+        "song.wav.timeline.png",
+    ]
+    assert (folder / "mine.csv").read_text() == "my own file\n"
+    loaded = dataset.load()
+    pd.testing.assert_frame_equal(loaded["song.wav"], timelines["/music/a/song.wav"])
+    assert (folder / "song.wav.timeline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    _, figure = drawn["song.wav"]()
+    assert figure.axes[0].get_title() == "song.wav: classical 80% (fixed)"
+    tick_labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    assert tick_labels == list(GENRES)
+
+
+def test_the_served_model_answers_a_timeline_only_to_records_that_ask():
+    served = GenreClassifierModel()
+    served.classifier = classifier()
+    requests = pd.DataFrame(
+        {
+            "audio": [wav_base64(tone(220.0, 1.0)), wav_base64(tone(330.0, 1.0))],
+            "timeline": [True, None],
+        }
+    )
+
+    answer = served.predict(None, requests)
+    plain = served.predict(None, requests.drop(columns="timeline"))
+
+    first, second = answer["timeline"]
+    assert len(first) == answer.loc[0, "windows"]
+    assert list(first[0]) == ["start_s", "end_s", *GENRES]
+    assert first[0]["start_s"] == 0.0 and first[-1]["end_s"] == pytest.approx(1.0)
+    assert second is None
+    pd.testing.assert_frame_equal(plain, answer.drop(columns="timeline"))
 
 
 # ------------------------------------------------------------------------------- bad clips
@@ -148,7 +301,7 @@ def test_no_file_to_classify_stops_the_run_saying_how_to_name_them():
 
 
 def test_the_inference_node_passes_its_limits_and_top_k():
-    table = classify_files(
+    table, timelines = classify_files(
         classifier(),
         {"a.wav": lambda: tone(220.0, 0.3)},
         INFERENCE
@@ -160,6 +313,7 @@ def test_the_inference_node_passes_its_limits_and_top_k():
 
     assert "genre_2" not in table
     assert table.loc[0, "error"].startswith("Too short: 0.30 s long, and at least 0.5 s")
+    assert timelines == {}
 
 
 def test_the_printed_table_gives_genres_windows_and_errors():

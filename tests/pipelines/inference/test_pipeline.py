@@ -26,7 +26,11 @@ def test_the_default_run_trains_and_reports_and_leaves_inference_out():
 def test_inference_reads_only_the_files_and_the_model_artefact():
     # Nothing of conf/'s feature parameters or data/05_model_input: the artefact carries them.
     assert create_pipeline().inputs() == {"audio_files", "inference_classifier", "params:inference"}
-    assert create_pipeline().outputs() == {"genre_predictions"}
+    assert create_pipeline().all_outputs() == {
+        "genre_predictions",
+        "window_probabilities",
+        "genre_timelines",
+    }
 
 
 def test_the_console_script_runs_kedro_run_and_predicts():
@@ -36,7 +40,7 @@ def test_the_console_script_runs_kedro_run_and_predicts():
     run_help = runner.invoke(commands, ["run", "--help"])
     predict_help = runner.invoke(commands, ["predict", "--help"])
 
-    assert listed.exit_code == 0 and {"run", "predict"} <= set(commands.commands)
+    assert listed.exit_code == 0 and {"run", "predict", "app"} <= set(commands.commands)
     assert "--pipelines" in run_help.output and "--params" in run_help.output
     assert "--model" in predict_help.output and "--output" in predict_help.output
     assert "champion" in predict_help.output

@@ -1,0 +1,1 @@
+"""``gtzan-kedro app``: a web page where a person drops audio files and sees their genres."""
