@@ -22,9 +22,16 @@ from gtzan_kedro.features.log_mel import log_mel
 from gtzan_kedro.features.preprocessing import normalise
 from gtzan_kedro.features.windows import sliding_windows
 from gtzan_kedro.genres import GENRES
+from gtzan_kedro.models import pyfunc
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.models.prediction import ClipLimits, check_clip, classify_clips
-from gtzan_kedro.models.pyfunc import request_clips
+from gtzan_kedro.models.pyfunc import (
+    MAX_REQUEST_MB_VARIABLE,
+    RequestTooLarge,
+    check_request_size,
+    max_request_chars,
+    request_clips,
+)
 from gtzan_kedro.models.store import CHAMPION_ALIAS, resolve_model_uri
 from gtzan_kedro.pipelines.inference.nodes import classify_files
 from gtzan_kedro.predict import format_predictions
@@ -261,6 +268,42 @@ def test_request_audio_that_is_missing_or_not_audio_is_a_clear_error():
         clips["clip 1"]()
     with pytest.raises(DatasetError, match="'clip 2' is empty"):
         clips["clip 2"]()
+
+
+def test_base64_with_line_breaks_as_plain_base64_prints_it_is_accepted():
+    encoded = wav_base64(tone(440.0, 1.0))
+    wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + "\n"
+    requests = pd.DataFrame({"audio": [wrapped, f" {encoded[:40]}\r\n{encoded[40:]} ", "QUJD!"]})
+
+    clips = request_clips(requests, SAMPLE_RATE)
+
+    expected = request_clips(pd.DataFrame({"audio": [encoded]}), SAMPLE_RATE)["clip 0"]()
+    np.testing.assert_array_equal(clips["clip 0"](), expected)
+    np.testing.assert_array_equal(clips["clip 1"](), expected)
+    with pytest.raises(InputError, match="'audio' is not base64"):
+        clips["clip 2"]()
+
+
+def test_a_request_over_the_size_limit_is_refused_413_before_any_decoding(monkeypatch):
+    requests = pd.DataFrame({"audio": ["A" * 600_000, "not even base64" * 40_000]})
+    monkeypatch.setenv(MAX_REQUEST_MB_VARIABLE, "1")
+    model = pyfunc.GenreClassifierModel()
+    model.classifier, model.max_request_chars = classifier(), max_request_chars()
+    decoded = []
+    monkeypatch.setattr(pyfunc, "decode_audio", lambda *args, **kwargs: decoded.append(args))
+
+    with pytest.raises(
+        RequestTooLarge, match=r"1\.2 MB of base64 audio, more than this"
+    ) as refused:
+        model.predict(None, requests)
+    check_request_size(requests[:1], model.max_request_chars)  # 0.6 MB: under the limit
+
+    assert refused.value.get_http_status_code() == 413
+    assert f"server's 1 MB ({MAX_REQUEST_MB_VARIABLE})" in str(refused.value)
+    assert decoded == []
+    monkeypatch.setenv(MAX_REQUEST_MB_VARIABLE, "0")
+    with pytest.raises(InputError, match=f"{MAX_REQUEST_MB_VARIABLE}='0' is not a positive"):
+        max_request_chars()
 
 
 # ------------------------------------------------------------------------------- datasets
