@@ -15,15 +15,21 @@ logger = logging.getLogger(__name__)
 _LOCAL_RUN = 'kedro run --params "ingestion.source=local,ingestion.local_path=/path/to/gtzan"'
 
 
-def gtzan_clips(ingestion: dict[str, Any], downloads: Path | None) -> dict[str, SourceClip]:
-    """Return ``{"<genre>/<file>": clip}`` of the local copy or download (into ``downloads``)."""
+def gtzan_clips(
+    ingestion: dict[str, Any], downloads: Path | None
+) -> tuple[dict[str, SourceClip], dict[str, tuple[str, str]]]:
+    """Return ``{"<genre>/<file>": clip}`` of the local copy or download (into ``downloads``).
+
+    And ``{"<genre>/<file>": (status, problem)}`` of the files not taken (links leaving the
+    folder, dangling links, FIFOs and devices).
+    """
     if ingestion["source"] == "local":
         path = local_path(ingestion.get("local_path"))
     else:
         path = fetch_archive(ingestion["download"], downloads)
     copy = open_local_copy(path)
     logger.info("Found %d GTZAN clips in the %s.", len(copy.clips), copy.describe())
-    return copy.clips
+    return copy.clips, copy.refused
 
 
 def local_path(configured: str | None) -> Path:

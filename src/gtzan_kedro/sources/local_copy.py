@@ -22,7 +22,7 @@ import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
 
@@ -66,6 +66,8 @@ class LocalCopy:
     kind: str  # "tar archive", "zip archive" or "folder"
     root: str  # folder inside the copy that holds the genre folders ("" at the top)
     clips: dict[str, SourceClip]  # "<genre>/<file>" (or another path under root) -> clip
+    # Files of a folder that are not taken: "<genre>/<file>" -> (status, problem).
+    refused: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def describe(self) -> str:
         """Return a one-line description for the log."""
@@ -156,8 +158,14 @@ def _open_folder(path: Path) -> LocalCopy:
     ]
     if any(_clip_location(name) for name in names):
         root, members = _pick_root(path, names)
-        clips = {key: _file_clip(path / name) for key, name in members.items()}
-        return LocalCopy(path, "folder", root, clips)
+        clips, refused = {}, {}
+        for key, name in members.items():
+            problem = irregular_file(path / name, path)
+            if problem:
+                refused[key] = problem
+            else:
+                clips[key] = _file_clip(path / name, path)
+        return LocalCopy(path, "folder", root, clips, refused)
     archives = sorted(
         child
         for child in path.iterdir()
@@ -172,10 +180,66 @@ def _open_folder(path: Path) -> LocalCopy:
     )
 
 
-def _file_clip(path: Path) -> SourceClip:
+def irregular_file(path: Path, folder: Path | None = None) -> tuple[str, str] | None:
+    """Return ``(status, problem)`` when ``path`` is not a regular file to read, else ``None``.
+
+    Links are followed only to a file inside ``folder`` (when given); dangling links, FIFOs,
+    devices and sockets are refused, so that nothing blocks and nothing leaves the folder.
+    """
+    if path.is_symlink():
+        target = os.readlink(path)
+        if not path.exists():
+            return "dangling_link", (
+                f"a symbolic link to '{target}', which does not exist; fix or delete the link"
+            )
+        if folder is not None and not path.resolve().is_relative_to(folder.resolve()):
+            return "link_outside", (
+                f"a symbolic link to '{target}', outside the source folder '{folder}': not "
+                "followed; copy the file into the folder instead"
+            )
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        return "unreadable", f"cannot be read ({error.strerror or error})"
+    if not stat.S_ISREG(mode):
+        return "not_a_file", (
+            f"a {_FILE_KINDS.get(stat.S_IFMT(mode), 'special file')}, not a regular file: "
+            "skipped; copy the audio into a regular file"
+        )
+    return None
+
+
+_FILE_KINDS = {
+    stat.S_IFIFO: "named pipe (FIFO)",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+    stat.S_IFSOCK: "socket",
+    stat.S_IFDIR: "folder",
+}
+
+
+def read_regular_file(path: Path) -> bytes:
+    """Return a regular file's bytes, refusing anything else without ever blocking on it."""
+    # O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting.
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise InputError(f"'{path}' is not a regular file (it changed since it was listed).")
+        return stream.read()
+
+
+def _file_clip(path: Path, folder: Path) -> SourceClip:
     """Return a file as a clip stamped with its size and modification time."""
     status = path.stat()
-    return SourceClip(path.read_bytes, f"{status.st_size}:{status.st_mtime_ns}")
+    return SourceClip(partial(_read_listed, path, folder), f"{status.st_size}:{status.st_mtime_ns}")
+
+
+def _read_listed(path: Path, folder: Path) -> bytes:
+    """Read a listed clip, checking again that it is a regular file inside the folder."""
+    problem = irregular_file(path, folder)
+    if problem:
+        raise InputError(f"'{path}' is {problem[1]}.")
+    return read_regular_file(path)
 
 
 # ------------------------------------------------------------------------------ archives

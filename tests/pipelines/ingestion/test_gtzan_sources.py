@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -10,31 +11,33 @@ import pytest
 from gtzan_kedro.datasets import AudioDataset, AudioMetadataDataset, ClipFolderDataset
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.pipelines.ingestion.nodes import acquire_clips, build_track_table
+from tests.conftest import deadline
 from tests.sources.gtzan_copies import gtzan_files, write_tar, write_tree, write_zip
 
 LOCAL = {"source": "local"}
 
 
-def save_raw(clips: dict, raw: Path) -> None:
+def save_raw(acquired: tuple[dict, list], raw: Path) -> None:
     """Write acquired clips through the catalog's raw_clips dataset."""
+    clips, _ = acquired
     ClipFolderDataset(path=str(raw), dataset={"type": AudioDataset, "sample_rate": 22050}).save(
         clips
     )
 
 
-def track_table(raw: Path):
+def track_table(raw: Path, refused: list | None = None):
     """The track table of the gtzan folder of ``raw``."""
     clips = ClipFolderDataset(path=str(raw), dataset={"type": AudioDataset, "sample_rate": 22050})
     headers = ClipFolderDataset(path=str(raw), dataset={"type": AudioMetadataDataset})
-    return build_track_table(clips.load(), headers.load(), LOCAL)
+    return build_track_table(clips.load(), headers.load(), LOCAL, refused)
 
 
 def test_original_archive_lands_as_au_bytes_unchanged(tmp_path: Path):
     files = gtzan_files("au", prefix="genres/")
     archive = write_tar(tmp_path / "genres.tar.gz", files)
 
-    clips = acquire_clips({**LOCAL, "local_path": str(archive)}, seed=1)
-    save_raw(clips, tmp_path / "01_raw")
+    clips, refused = acquire_clips({**LOCAL, "local_path": str(archive)}, seed=1)
+    save_raw((clips, refused), tmp_path / "01_raw")
 
     written = tmp_path / "01_raw" / "gtzan" / "blues" / "blues.00000.au"
     assert written.read_bytes() == files["genres/blues/blues.00000.au"]
@@ -151,3 +154,35 @@ def test_clip_outside_a_genre_folder_is_copied_and_listed_with_its_status(tmp_pa
     assert "'notagenre' is not a GTZAN genre" in table.loc["stray", "problem"]
     assert "gtzan/notagenre/stray.wav" in caplog.text
     assert (table.drop(index="stray")["status"] == "ok").all()
+
+
+def test_links_leaving_the_folder_dangling_links_and_fifos_are_listed_never_read(tmp_path: Path):
+    copy = write_tree(tmp_path / "copy", gtzan_files("wav"))
+    secret = tmp_path / "secret.wav"
+    secret.write_bytes(b"password file")
+    (copy / "blues" / "blues.00010.wav").symlink_to(secret)
+    (copy / "blues" / "blues.00011.wav").symlink_to(tmp_path / "gone.wav")
+    os.mkfifo(copy / "jazz" / "jazz.00010.wav")  # opening it for reading would block
+    (copy / "rock" / "rock.00010.wav").symlink_to(copy / "jazz" / "jazz.00000.wav")
+    raw = tmp_path / "01_raw"
+
+    with deadline(60):
+        clips, refused = acquire_clips(local(copy), seed=1)
+        save_raw((clips, refused), raw)
+    table = track_table(raw, refused).set_index("track_id")
+
+    assert table.loc["blues.00010", "status"] == "link_outside"
+    assert f"'{secret}', outside the source folder" in table.loc["blues.00010", "problem"]
+    assert table.loc["blues.00011", "status"] == "dangling_link"
+    assert "gone.wav', which does not exist" in table.loc["blues.00011", "problem"]
+    assert table.loc["jazz.00010", "status"] == "not_a_file"
+    assert "named pipe (FIFO)" in table.loc["jazz.00010", "problem"]
+    assert table.loc["blues.00010", "genre"] == "blues" and table.loc["jazz.00010", "label"] >= 0
+    # A link that stays inside the folder is followed.
+    assert table.loc["rock.00010", "status"] == "ok"
+    assert (raw / "gtzan" / "rock" / "rock.00010.wav").read_bytes() == (
+        copy / "jazz" / "jazz.00000.wav"
+    ).read_bytes()
+    assert not any(b"password" in path.read_bytes() for path in raw.rglob("*.wav"))
+    assert not (raw / "gtzan" / "jazz" / "jazz.00010.wav").exists()
+    assert (table.drop(index=["blues.00010", "blues.00011", "jazz.00010"])["status"] == "ok").all()

@@ -95,7 +95,7 @@ def test_unknown_source_names_the_parameter():
 
 
 def test_generated_clips_land_in_their_own_folder():
-    clips = acquire_clips(
+    clips, refused = acquire_clips(
         {
             "source": "generated",
             "generator": {"clips_per_genre": 2, "clip_seconds": 1.0, "sample_rate": 22050},
@@ -103,7 +103,7 @@ def test_generated_clips_land_in_their_own_folder():
         seed=7,
     )
 
-    assert len(clips) == 20
+    assert len(clips) == 20 and refused == []
     assert "generated/blues/blues.00000.wav" in clips
     assert all(partition.startswith("generated/") for partition in clips)
 

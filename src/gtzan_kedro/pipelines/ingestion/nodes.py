@@ -53,9 +53,14 @@ def source_folder(ingestion: dict[str, Any]) -> str:
 
 def acquire_clips(
     ingestion: dict[str, Any], seed: int, downloads: Path | None = None
-) -> dict[str, Callable[[], Any]]:
-    """Return the configured source's clips as lazy partitions of the raw folder."""
+) -> tuple[dict[str, Callable[[], Any]], list[dict[str, str]]]:
+    """Return the source's clips as lazy partitions of the raw folder, and the files refused.
+
+    A refused file (a link leaving the source folder, a dangling link, a FIFO or a device) is
+    never read; it is listed with its ``path``, ``status`` and ``problem`` for the track table.
+    """
     folder = source_folder(ingestion)
+    refused = {}
     if ingestion["source"] == "generated":
         generator = ingestion["generator"]
         clips = generated_clips(
@@ -66,20 +71,26 @@ def acquire_clips(
         )
     else:
         # Real GTZAN: each clip's bytes unchanged (an .au stays .au), read when it is written.
-        clips = gtzan_clips(ingestion, downloads)
-    return {f"{folder}/{partition_id}": clip for partition_id, clip in clips.items()}
+        clips, refused = gtzan_clips(ingestion, downloads)
+    problems = [
+        {"path": f"{folder}/{key}", "status": status, "problem": problem}
+        for key, (status, problem) in sorted(refused.items())
+    ]
+    return {f"{folder}/{partition_id}": clip for partition_id, clip in clips.items()}, problems
 
 
 def build_track_table(
     raw_clips: dict[str, Callable[[], np.ndarray]],
     raw_clip_headers: dict[str, Callable[[], dict[str, Any]]],
     ingestion: dict[str, Any],
+    refused_files: list[dict[str, str]] | None = None,
 ) -> pd.DataFrame:
     """List every audio file of the active source with its genre, label, format and status.
 
     A clip gets status ``ok`` only when it passes the checks prediction applies too (readable,
     not empty, not truncated, not too short, not silent: ``ingestion.checks``); every other
-    status leaves it out of everything downstream.
+    status leaves it out of everything downstream. Files the source refused to read are
+    listed with their own status.
     """
     folder = source_folder(ingestion)
     checks = {**DEFAULT_CHECKS, **(ingestion.get("checks") or {})}
@@ -88,7 +99,7 @@ def build_track_table(
         for path in raw_clips
         if path.startswith(f"{folder}/") and PurePosixPath(path).suffix.lower() in AUDIO_EXTENSIONS
     )
-    if not audio_paths:
+    if not audio_paths and not refused_files:
         raise InputError(
             f"No audio clips in the raw folder 'data/01_raw/{folder}'. With ingestion.source="
             "generated (the default) they are generated on the first run; for real GTZAN run "
@@ -99,6 +110,7 @@ def build_track_table(
         _describe_clip(path, folder, raw_clip_headers[path], raw_clips[path], checks)
         for path in audio_paths
     ]
+    rows += [_refused_row(entry, folder) for entry in refused_files or []]
     table = pd.DataFrame(rows, columns=TRACK_TABLE_COLUMNS)
     _mark_duplicates(table)
     for row in table[table["status"] != "ok"].itertuples():
@@ -160,6 +172,23 @@ def _describe_clip(
     )
     status, problem = _clip_problem(header, load_samples, checks)
     return {**row, "status": status, "problem": problem}
+
+
+def _refused_row(entry: dict[str, str], folder: str) -> dict[str, Any]:
+    """The track-table row of a file the source refused to read."""
+    relative = PurePosixPath(entry["path"]).relative_to(folder)
+    genre = relative.parts[0] if len(relative.parts) == 2 else ""
+    return {
+        "track_id": relative.stem,
+        "genre": genre,
+        "label": label_of(genre) if genre in GENRES else -1,
+        "path": entry["path"],
+        "duration_s": np.nan,
+        "sample_rate": 0,
+        "channels": 0,
+        "status": entry["status"],
+        "problem": entry["problem"],
+    }
 
 
 def _clip_problem(

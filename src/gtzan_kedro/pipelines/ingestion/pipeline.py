@@ -18,12 +18,17 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 acquire_clips,
                 inputs=["params:ingestion", "params:seed", "gtzan_downloads"],
-                outputs="raw_clips",
+                outputs=["raw_clips", "refused_source_files"],
                 name="acquire_clips",
             ),
             Node(
                 build_track_table,
-                inputs=["raw_clips", "raw_clip_headers", "params:ingestion"],
+                inputs=[
+                    "raw_clips",
+                    "raw_clip_headers",
+                    "params:ingestion",
+                    "refused_source_files",
+                ],
                 outputs="track_table",
                 name="build_track_table",
             ),
