@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import math
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import librosa
@@ -15,6 +15,7 @@ import soxr
 from kedro.io import DatasetError
 
 from gtzan_kedro.datasets._fs import FileDataset, write_atomically
+from gtzan_kedro.regular_files import irregular_file
 
 _HOW_TO_FIX = "re-download or re-export the file, or delete it to leave it out"
 # The most one clip may decode by default: a 15-minute track, far above GTZAN's 30 s.
@@ -74,6 +75,8 @@ class AudioDataset(FileDataset[np.ndarray | bytes, np.ndarray]):
 
     def load(self) -> np.ndarray:
         """Decode the file to float32 samples, mono and resampled as configured."""
+        if self._protocol == "file":
+            _check_regular(self._path, self._filepath)
         encoded = _read_bytes(self._filesystem, self._path, self._filepath)
         return decode_audio(
             encoded,
@@ -201,6 +204,14 @@ def _read_bytes(filesystem: Any, path: str, filepath: str) -> bytes:
     if not encoded:
         raise DatasetError(f"Audio file '{filepath}' is empty (0 bytes): {_HOW_TO_FIX}.")
     return encoded
+
+
+def _check_regular(path: str, filepath: str) -> None:
+    """Refuse a FIFO, a device or a dangling link, which reading would block on or fail."""
+    problem = irregular_file(Path(path))
+    # A missing file is left to the reader, which says that it does not exist.
+    if problem and problem[0] != "unreadable":
+        raise DatasetError(f"Audio file '{filepath}' is {problem[1]}.")
 
 
 def _reason(error: Exception) -> str:
