@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import pandas as pd
 import pytest
 import soundfile as sf
 from kedro.io import DatasetError
+from mlflow.store.artifact.models_artifact_repo import ModelsArtifactRepository
+from mlflow.tracking import MlflowClient
 
 from gtzan_kedro.datasets.audio_files import AudioFilesDataset
 from gtzan_kedro.datasets.table import TableDataset
@@ -32,7 +35,7 @@ from gtzan_kedro.models.pyfunc import (
     max_request_chars,
     request_clips,
 )
-from gtzan_kedro.models.store import CHAMPION_ALIAS, resolve_model_uri
+from gtzan_kedro.models.store import CHAMPION_ALIAS, load_classifier, resolve_model_uri
 from gtzan_kedro.pipelines.inference.nodes import classify_files
 from gtzan_kedro.predict import format_predictions
 from tests.conftest import SAMPLE_RATE, tone
@@ -226,6 +229,34 @@ def test_an_unknown_model_name_says_what_can_be_named(tmp_path: Path):
     try:
         with pytest.raises(InputError, match="No trained model 'transformer' .*champion"):
             resolve_model_uri("transformer", "gtzan-kedro")
+    finally:
+        mlflow.set_tracking_uri(previous)
+
+
+class EchoModel(mlflow.pyfunc.PythonModel):
+    """The smallest pyfunc model: enough to log one and lose its files."""
+
+    def predict(self, context, model_input, params=None):
+        return model_input
+
+
+def test_a_model_whose_folder_was_deleted_is_named_with_the_missing_path(tmp_path: Path):
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    try:
+        mlflow.set_experiment("gtzan-kedro")
+        with mlflow.start_run():
+            logged = mlflow.pyfunc.log_model(name="svm", python_model=EchoModel())
+        mlflow.register_model(logged.model_uri, "genre_classifier")
+        MlflowClient().set_registered_model_alias("genre_classifier", CHAMPION_ALIAS, "1")
+        folder = Path(ModelsArtifactRepository.get_underlying_uri(logged.model_uri))
+        shutil.rmtree(folder)
+
+        for name in (CHAMPION_ALIAS, "svm", logged.model_uri):
+            with pytest.raises(InputError) as error:
+                load_classifier(name, "gtzan-kedro")
+            assert f"its files are gone from '{folder}'" in str(error.value), name
+            assert "No such artifact" not in str(error.value)
     finally:
         mlflow.set_tracking_uri(previous)
 
