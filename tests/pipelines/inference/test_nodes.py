@@ -115,6 +115,27 @@ def test_normalise_uses_the_training_statistics():
 
 
 # ------------------------------------------------------------------------------- bad clips
+def test_nan_or_infinite_samples_and_a_constant_signal_are_refused_for_what_they_are():
+    damaged = tone(440.0, 2.0)
+    damaged[100:103] = [np.nan, np.inf, -np.inf]
+    constant = np.full(2 * SAMPLE_RATE, 0.5, dtype=np.float32)
+
+    with pytest.raises(InputError) as not_finite:
+        check_clip(damaged, SAMPLE_RATE, LIMITS)
+    with pytest.raises(InputError) as dc:
+        check_clip(constant, SAMPLE_RATE, LIMITS)
+
+    assert str(not_finite.value) == (
+        f"Not finite: 3 of its {2 * SAMPLE_RATE} samples are NaN or infinite "
+        "(a damaged float file); re-export the file."
+    )
+    assert "nan dBFS" not in str(not_finite.value)
+    assert str(dc.value).startswith("Silent: it is a constant level (+0.500, a DC offset)")
+    assert "below inference.silence_db (-60.0 dBFS)" in str(dc.value)
+    # A tone on top of a DC offset is sound.
+    assert check_clip(tone(440.0, 2.0) + 0.5, SAMPLE_RATE, LIMITS) == pytest.approx(2.0)
+
+
 def test_silence_and_too_short_clips_are_refused_with_the_reason():
     with pytest.raises(InputError, match=r"Silent: .* below inference.silence_db \(-60.0 dBFS\)"):
         check_clip(np.zeros(SAMPLE_RATE, np.float32), SAMPLE_RATE, LIMITS)
