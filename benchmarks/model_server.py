@@ -16,6 +16,7 @@ import http.client
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import psutil
 import soundfile as sf
@@ -64,6 +66,25 @@ def logged_model_uri(project: Path, architecture: str) -> str:
         order_by=[{"field_name": "creation_timestamp", "ascending": False}],
     )
     return models[0].model_uri
+
+
+def served_model(project: Path, architecture: str, code: Path | None) -> str:
+    """What the server loads: the logged model, or with ``code``, a copy that runs that code.
+
+    A model carries the package's code as it was when it was logged; a copy whose
+    ``code/gtzan_kedro`` is replaced by ``code`` measures other code on the same trained model.
+    """
+    uri = logged_model_uri(project, architecture)
+    if code is None:
+        return uri
+    copy = project / "served" / architecture
+    shutil.rmtree(copy, ignore_errors=True)
+    mlflow.artifacts.download_artifacts(
+        uri, dst_path=str(copy), tracking_uri=f"sqlite:///{project}/mlflow.db"
+    )
+    shutil.rmtree(copy / "code" / "gtzan_kedro")
+    shutil.copytree(code, copy / "code" / "gtzan_kedro", ignore=shutil.ignore_patterns("*.pyc"))
+    return str(copy)
 
 
 def free_port() -> int:

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 from model_server import (
     TreeMemory,
-    logged_model_uri,
     model_server,
     post,
     request_body,
+    served_model,
     trained_project,
     wav_bytes,
 )
@@ -71,7 +71,10 @@ def measure(project: Path, architecture: str, body: bytes, args: argparse.Namesp
     log = project / "logs" / f"serve-{architecture}.log"
     log.parent.mkdir(exist_ok=True)
     figures = {}
-    with model_server(project, logged_model_uri(project, architecture), log) as (port, process):
+    with model_server(project, served_model(project, architecture, args.code), log) as (
+        port,
+        process,
+    ):
         memory = TreeMemory(process.pid)
         try:
             for _ in range(2):  # whatever the first requests build is not latency
@@ -93,6 +96,12 @@ def main() -> None:
     parser.add_argument("--clients", nargs="+", type=int, default=[1, 4, 16])
     parser.add_argument("--requests", type=int, default=32, help="requests per level")
     parser.add_argument("--workdir", type=Path, help="keep the trained project copy here")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        help="serve the trained models with this gtzan_kedro package folder instead of the "
+        "code they were logged with (compares code versions on the same models)",
+    )
     args = parser.parse_args()
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gtzan-serving-latency-"))

@@ -29,10 +29,10 @@ from pathlib import Path
 
 from model_server import (
     TreeMemory,
-    logged_model_uri,
     model_server,
     post,
     request_body,
+    served_model,
     trained_project,
     wav_bytes,
 )
@@ -52,7 +52,10 @@ def measure(project: Path, architecture: str, body: bytes, args: argparse.Namesp
     log = project / "logs" / f"serve-{architecture}.log"
     log.parent.mkdir(exist_ok=True)
     figures: dict = {}
-    with model_server(project, logged_model_uri(project, architecture), log) as (port, process):
+    with model_server(project, served_model(project, architecture, args.code), log) as (
+        port,
+        process,
+    ):
         memory = TreeMemory(process.pid)
         try:
             time.sleep(3)
@@ -95,6 +98,12 @@ def main() -> None:
         "--over-limit-mb", type=int, default=101, help="base64 MB of the request over the limit"
     )
     parser.add_argument("--workdir", type=Path, help="keep the trained project copy here")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        help="serve the trained models with this gtzan_kedro package folder instead of the "
+        "code they were logged with (compares code versions on the same models)",
+    )
     args = parser.parse_args()
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gtzan-serving-memory-"))
