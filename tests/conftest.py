@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import absl.logging
@@ -135,3 +137,19 @@ def architectures_of(project: Path) -> list[str]:
 def project_copy(tmp_path: Path) -> Path:
     """A copy of the project's configuration with empty data layers, for real sessions."""
     return copy_project(PROJECT_ROOT, tmp_path)
+
+
+@contextmanager
+def deadline(seconds: int) -> Iterator[None]:
+    """Fail the test, rather than hang it, if the block takes longer than ``seconds``."""
+
+    def expire(*_: object) -> None:
+        raise TimeoutError(f"Still running after {seconds} s: something blocked.")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -7,10 +7,12 @@ which receives files as bytes.
 from __future__ import annotations
 
 import io
+import math
 
 import librosa
 import numpy as np
 import soundfile as sf
+import soxr
 from kedro.io import DatasetError
 
 HOW_TO_FIX = "re-download or re-export the file, or delete it to leave it out"
@@ -42,7 +44,7 @@ def decode_audio(  # noqa: PLR0913 - keywords with defaults, callers name them
     """
     if not encoded:
         raise DatasetError(f"Audio file '{name}' is empty (0 bytes): {HOW_TO_FIX}.")
-    samples, native_rate = _decode(encoded, name, mono, (max_seconds, limit_name))
+    samples, native_rate = _decode(encoded, name, mono, (max_seconds, limit_name), sample_rate)
     if sample_rate and native_rate != sample_rate:
         samples = librosa.resample(samples, orig_sr=native_rate, target_sr=sample_rate)
     return np.ascontiguousarray(samples, dtype=np.float32)
@@ -54,13 +56,23 @@ def soundfile_reason(error: Exception) -> str:
 
 
 def _decode(
-    encoded: bytes, name: str, mono: bool, limit: tuple[float | None, str]
+    encoded: bytes,
+    name: str,
+    mono: bool,
+    limit: tuple[float | None, str],
+    sample_rate: int | None,
 ) -> tuple[np.ndarray, int]:
-    """Decode to mono ``(frames,)`` or ``(channels, frames)`` float32 and the native rate."""
+    """Decode to mono ``(frames,)`` or ``(channels, frames)`` float32, and its rate.
+
+    Mono audio that libsndfile reads comes back at ``sample_rate`` already, resampled block
+    by block: one decoded copy of the clip, never two.
+    """
     try:
         with sf.SoundFile(io.BytesIO(encoded)) as audio:
             _check_length(audio.frames / audio.samplerate, name, limit)
             _check_samples(audio, name, limit)
+            if mono and sample_rate and audio.samplerate != sample_rate:
+                return _read_resampled(audio, sample_rate), sample_rate
             samples = _read_blocks(audio, mono)
             rate = audio.samplerate
     except SOUNDFILE_ERRORS as soundfile_error:
@@ -104,6 +116,27 @@ def _read_blocks(audio: sf.SoundFile, mono: bool) -> np.ndarray:
         filled += len(block)
     samples = samples[:filled]
     return samples if mono else samples.T
+
+
+def _read_resampled(audio: sf.SoundFile, sample_rate: int) -> np.ndarray:
+    """Decode, downmix and resample block by block into one array at ``sample_rate``.
+
+    soxr's stream gives the same samples as ``librosa.resample`` (soxr_hq) of the whole clip.
+    """
+    stream = soxr.ResampleStream(audio.samplerate, sample_rate, 1, dtype="float32", quality="HQ")
+    samples = np.empty(math.ceil(audio.frames * sample_rate / audio.samplerate), np.float32)
+    filled = 0
+    # A header can promise more frames than the file holds: the stream ends where data does.
+    blocks = audio.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True)
+    decoded = next(blocks, None)
+    while decoded is not None:
+        following = next(blocks, None)
+        block = stream.resample_chunk(decoded.mean(axis=1), last=following is None)
+        block = block[: len(samples) - filled]
+        samples[filled : filled + len(block)] = block
+        filled += len(block)
+        decoded = following
+    return samples[:filled]
 
 
 def _decode_with_audioread(

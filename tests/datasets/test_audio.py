@@ -1,5 +1,6 @@
 """The audio datasets: decoding, resampling, downmixing, saving and bad files."""
 
+import os
 from pathlib import Path
 
 import fsspec
@@ -13,7 +14,7 @@ from gtzan_kedro.audio_decoding import decode_audio
 from gtzan_kedro.datasets import AudioDataset, AudioMetadataDataset
 from gtzan_kedro.datasets._fs import write_atomically
 from gtzan_kedro.datasets.audio_files import AudioFilesDataset
-from tests.conftest import SAMPLE_RATE, tone
+from tests.conftest import SAMPLE_RATE, deadline, tone
 
 
 def dominant_frequency(samples: np.ndarray, sample_rate: int) -> float:
@@ -212,3 +213,32 @@ def test_clip_with_more_samples_than_the_limit_allows_is_refused(tmp_path: Path,
     with pytest.raises(DatasetError, match=r"'sixteen\.wav' holds 352800 samples \(16 channels"):
         decode_audio(encoded, "sixteen.wav", SAMPLE_RATE, max_seconds=1.5)
     assert decode_audio(encoded, "sixteen.wav", SAMPLE_RATE, max_seconds=2).shape == (SAMPLE_RATE,)
+
+
+def test_files_to_classify_that_are_not_regular_files_are_refused_without_blocking(
+    tmp_path: Path,
+):
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)  # reading it would wait forever for a writer
+    dangling = tmp_path / "moved.wav"
+    dangling.symlink_to(tmp_path / "elsewhere.wav")
+    entries = [str(fifo), "/dev/zero", str(dangling)]
+
+    with deadline(30):
+        loaders = AudioFilesDataset(filepaths=entries).load()
+        errors = {}
+        for entry, load in loaders.items():
+            with pytest.raises(DatasetError) as error:
+                load()
+            errors[entry] = str(error.value)
+
+    assert errors[str(fifo)] == (
+        f"Audio file '{fifo}' is a named pipe (FIFO), not a regular file: skipped; "
+        "copy the audio into a regular file."
+    )
+    assert "is a character device, not a regular file" in errors["/dev/zero"]
+    assert (
+        f"is a symbolic link to '{tmp_path / 'elsewhere.wav'}', which does not exist"
+        in (errors[str(dangling)])
+    )
+    assert all("\n" not in message for message in errors.values())

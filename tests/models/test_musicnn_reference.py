@@ -20,6 +20,8 @@ ORIGINAL_TENSORS = {
     "penultimate": "model/batch_normalization_10/batchnorm/add_1:0",
 }
 
+RTOL, ATOL = 1e-5, 2e-5
+
 
 def original_outputs(wheel: Path, model: str, patches: np.ndarray, folder: Path) -> dict:
     """Run the wheel's own inference graph, its variables assigned from its checkpoint."""
@@ -51,7 +53,13 @@ def original_outputs(wheel: Path, model: str, patches: np.ndarray, folder: Path)
 def test_port_matches_the_original_graph(
     model: str, cached_musicnn_wheel: Path, music_like_clip: np.ndarray, tmp_path: Path
 ) -> None:
-    """Tag probabilities and every embedding layer agree with the original within 1e-4."""
+    """Tag probabilities and every embedding layer agree with the original to float32 accuracy.
+
+    Float32 convolutions agree across CPU kernels relatively, not absolutely: a max-pooled
+    value of 42.7 differed by 1.03e-4 on one machine (2.4e-6 relative). So the tolerance
+    scales with the value (1e-5 relative), plus 2e-5 for values near zero, where the worst
+    relative error here is larger (up to 2e-4 at 0.04, from cancellation).
+    """
     patches = sliding_windows(
         musicnn.mel_frames(music_like_clip, 22050), musicnn.PATCH_FRAMES, musicnn.PATCH_FRAMES
     )
@@ -63,7 +71,7 @@ def test_port_matches_the_original_graph(
     expected = original_outputs(cached_musicnn_wheel, model, patches, tmp_path)
     for layer in musicnn.LAYERS:
         ported = musicnn.embed(patches, weights, [layer])
-        np.testing.assert_allclose(ported, expected[layer], atol=1e-4, rtol=0, err_msg=layer)
+        np.testing.assert_allclose(ported, expected[layer], rtol=RTOL, atol=ATOL, err_msg=layer)
     # Different patches give different tags: the comparison is not one of constants.
     assert np.ptp(expected["taggram"], axis=0).max() > 1e-3
     assert (tmp_path / "weights" / musicnn.LICENCE_FILE).read_text().startswith("Copyright")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from gtzan_kedro.audio_decoding import (
     soundfile_reason,
 )
 from gtzan_kedro.datasets._fs import FileDataset, write_atomically
+from gtzan_kedro.regular_files import irregular_file
 
 # libsndfile's header log for a data chunk cut short: "data : 44100 (should be 22028)".
 _SHORT_DATA_CHUNK = re.compile(r"^\s*(?:data|Data Size|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.M)
@@ -69,6 +70,8 @@ class AudioDataset(FileDataset[np.ndarray | bytes, np.ndarray]):
 
     def load(self) -> np.ndarray:
         """Decode the file to float32 samples, mono and resampled as configured."""
+        if self._protocol == "file":
+            _check_regular(self._path, self._filepath)
         encoded = _read_bytes(self._filesystem, self._path, self._filepath)
         return decode_audio(
             encoded,
@@ -172,3 +175,11 @@ def _read_bytes(filesystem: Any, path: str, filepath: str) -> bytes:
     if not encoded:
         raise DatasetError(f"Audio file '{filepath}' is empty (0 bytes): {HOW_TO_FIX}.")
     return encoded
+
+
+def _check_regular(path: str, filepath: str) -> None:
+    """Refuse a FIFO, a device or a dangling link, which reading would block on or fail."""
+    problem = irregular_file(Path(path))
+    # A missing file is left to the reader, which says that it does not exist.
+    if problem and problem[0] != "unreadable":
+        raise DatasetError(f"Audio file '{filepath}' is {problem[1]}.")

@@ -26,6 +26,7 @@ import librosa
 import numpy as np
 
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.features.frames import centred_frames
 from gtzan_kedro.models.keras_loader import load_keras as _keras
 from gtzan_kedro.models.pretrained import (
     DEFAULT_WHEEL_CACHE,
@@ -50,6 +51,8 @@ MODELS = ("MSD_musicnn", "MTT_musicnn")
 LAYERS = ("max_pool", "mean_pool", "penultimate", "taggram")
 LAYER_DIMS = {"max_pool": 753, "mean_pool": 753, "penultimate": 200, "taggram": N_TAGS}
 LICENCE_FILE = "musicnn-LICENSE.md"
+# Patches through the network per call: bounds the activations' memory, whatever the clip.
+EMBED_BATCH = 8
 DEFAULT_WEIGHTS_DIR = Path("data/06_models/pretrained/musicnn")
 
 # Keras layer -> variable scope of the TF1 checkpoint (tf.compat.v1.layers' creation order).
@@ -87,15 +90,20 @@ def mel_frames(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
     audio = np.asarray(waveform, dtype=np.float32)
     if sample_rate != SAMPLE_RATE:
         audio = librosa.resample(audio, orig_sr=sample_rate, target_sr=SAMPLE_RATE)
-    mel = librosa.feature.melspectrogram(
-        y=audio,
-        sr=SAMPLE_RATE,
-        n_fft=N_FFT,
-        hop_length=HOP_LENGTH,
-        n_mels=N_MELS,
-        # musicnn's librosa (< 0.10) padded the edge frames by reflection; today's pads zeros.
-        pad_mode="reflect",
-    ).T.astype(np.float32)
+
+    def mel_power(segment: np.ndarray, center: bool) -> np.ndarray:
+        return librosa.feature.melspectrogram(
+            y=segment,
+            sr=SAMPLE_RATE,
+            n_fft=N_FFT,
+            hop_length=HOP_LENGTH,
+            n_mels=N_MELS,
+            center=center,
+            pad_mode="reflect",
+        ).T.astype(np.float32)
+
+    # musicnn's librosa (< 0.10) padded the edge frames by reflection; today's pads zeros.
+    mel = centred_frames(audio, N_FFT, HOP_LENGTH, "reflect", mel_power)
     # musicnn 0.1.0 casts to float16 first, which overflows to inf on loud clips.
     return np.log10(np.float32(10000) * mel + np.float32(1)).astype(np.float32)
 
@@ -256,7 +264,15 @@ def embed(mel_patches: np.ndarray, weights: str | Path, layers: Sequence[str]) -
     model = feature_model(str(weights), layers)
     if len(mel_patches) == 0:
         return np.zeros((0, dims), dtype=np.float32)
-    outputs = model.predict_on_batch(np.asarray(mel_patches, dtype=np.float32))
-    if len(layers) == 1:
-        outputs = [outputs]
-    return np.concatenate([np.asarray(output) for output in outputs], axis=1).astype(np.float32)
+    embeddings = np.empty((len(mel_patches), dims), dtype=np.float32)
+    # A batch at a time: the front end's activations are ~25 MB per patch, so a 15-minute
+    # clip's 300 patches at once would take gigabytes.
+    for start in range(0, len(mel_patches), EMBED_BATCH):
+        batch = np.asarray(mel_patches[start : start + EMBED_BATCH], dtype=np.float32)
+        outputs = model.predict_on_batch(batch)
+        if len(layers) == 1:
+            outputs = [outputs]
+        embeddings[start : start + len(batch)] = np.concatenate(
+            [np.asarray(output) for output in outputs], axis=1
+        )
+    return embeddings

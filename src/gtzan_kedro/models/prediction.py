@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from kedro.io import DatasetError
 
-from gtzan_kedro.audio_checks import silent, too_short
+from gtzan_kedro.audio_checks import not_finite, silent, too_short
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 
@@ -32,6 +32,9 @@ def check_clip(samples: np.ndarray, sample_rate: int, limits: ClipLimits) -> flo
     problem = too_short(seconds, limits.min_seconds, "inference.min_seconds")
     if problem:
         raise InputError(f"Too short: {problem}.")
+    problem = not_finite(samples)
+    if problem:
+        raise InputError(f"Not finite: {problem}; re-export the file.")
     problem = silent(samples, limits.silence_db, "inference.silence_db")
     if problem:
         raise InputError(f"Silent: {problem}.")

@@ -7,6 +7,8 @@ from urllib.parse import urlparse
 
 import mlflow
 from mlflow.exceptions import MlflowException
+from mlflow.store.artifact.models_artifact_repo import ModelsArtifactRepository
+from mlflow.store.artifact.runs_artifact_repo import RunsArtifactRepository
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.models.genre_classifier import GenreClassifier
@@ -53,7 +55,26 @@ def load_classifier(model: str, experiment: str) -> GenreClassifier:
     try:
         return mlflow.pyfunc.load_model(uri).unwrap_python_model().classifier
     except MlflowException as error:
+        location = stored_location(uri)
+        if location and not Path(location).exists():
+            raise InputError(
+                f"Cannot load model '{model}' ({uri}): its files are gone from '{location}' "
+                "(the folder was deleted). Train it again with `kedro run`, or name another model."
+            ) from None
         raise InputError(f"Cannot load model '{model}' ({uri}): {error.message}") from None
+
+
+def stored_location(uri: str) -> str | None:
+    """The local folder the store keeps the files of model ``uri`` in, if it is local."""
+    try:
+        if urlparse(uri).scheme == "models":
+            uri = ModelsArtifactRepository.get_underlying_uri(uri)
+        elif urlparse(uri).scheme == "runs":
+            uri = RunsArtifactRepository.get_underlying_uri(uri)
+    except MlflowException:  # an unknown name, version or run: the error says so already
+        return None
+    parsed = urlparse(uri)
+    return parsed.path if parsed.scheme in {"", "file"} else None
 
 
 def is_model_folder(model: str | None) -> bool:

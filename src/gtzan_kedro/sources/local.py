@@ -12,8 +12,8 @@ from typing import Any
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.labels import configured_labels
-from gtzan_kedro.sources.local_copy import SourceClip, open_local_copy
-from gtzan_kedro.sources.registry import source
+from gtzan_kedro.sources.local_copy import open_local_copy
+from gtzan_kedro.sources.registry import Collection, refused_index, source
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +21,9 @@ _LOCAL_RUN = 'kedro run --params "ingestion.source=local,ingestion.local_path=/p
 
 
 @source("local", folder="gtzan")
-def local(ingestion: dict[str, Any], *, seed: int, downloads: Path | None) -> dict[str, SourceClip]:
-    """Return ``{"<label>/<file>": clip}`` of the copy at ``ingestion.local_path``."""
+def local(ingestion: dict[str, Any], *, seed: int, downloads: Path | None) -> Collection:
+    """``{"<label>/<file>": clip}`` of the copy at ``ingestion.local_path``, and the files it
+    did not take (links leaving the folder, FIFOs, devices) in its index."""
     path = local_path(ingestion.get("local_path"))
     labels = configured_labels(ingestion)
     copy = open_local_copy(path, label_folders=labels)
@@ -36,7 +37,7 @@ def local(ingestion: dict[str, Any], *, seed: int, downloads: Path | None) -> di
                 f"{', '.join(sorted(found)) or 'none'}): fix the list or add the folder."
             )
     logger.info("Found %d clips in the %s.", len(copy.clips), copy.describe())
-    return copy.clips
+    return Collection(copy.clips, refused_index(copy.refused, "gtzan"))
 
 
 def local_path(configured: str | None) -> Path:

@@ -23,12 +23,13 @@ import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
 
 from gtzan_kedro.audio_formats import AUDIO_EXTENSIONS
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.regular_files import irregular_file, read_regular_file
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class LocalCopy:
     kind: str  # "tar archive", "zip archive" or "folder"
     root: str  # folder inside the copy that holds the label folders ("" at the top)
     clips: dict[str, SourceClip]  # "<label>/<file>" (or another path under root) -> clip
+    # Files of a folder that are not taken: "<label>/<file>" -> (status, problem).
+    refused: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def describe(self) -> str:
         """Return a one-line description for the log."""
@@ -184,8 +187,14 @@ def _open_folder(path: Path, label_folders: LabelFolders) -> LocalCopy:
     ]
     if any(_clip_location(name, label_folders) for name in names):
         root, members = _pick_root(path, names, label_folders)
-        clips = {key: _file_clip(path / name) for key, name in members.items()}
-        return LocalCopy(path, "folder", root, clips)
+        clips, refused = {}, {}
+        for key, name in members.items():
+            problem = irregular_file(path / name, path)
+            if problem:
+                refused[key] = problem
+            else:
+                clips[key] = _file_clip(path / name, path)
+        return LocalCopy(path, "folder", root, clips, refused)
     archives = sorted(
         child
         for child in path.iterdir()
@@ -202,10 +211,18 @@ def _open_folder(path: Path, label_folders: LabelFolders) -> LocalCopy:
     )
 
 
-def _file_clip(path: Path) -> SourceClip:
+def _file_clip(path: Path, folder: Path) -> SourceClip:
     """Return a file as a clip stamped with its size and modification time."""
     status = path.stat()
-    return SourceClip(path.read_bytes, f"{status.st_size}:{status.st_mtime_ns}")
+    return SourceClip(partial(_read_listed, path, folder), f"{status.st_size}:{status.st_mtime_ns}")
+
+
+def _read_listed(path: Path, folder: Path) -> bytes:
+    """Read a listed clip, checking again that it is a regular file inside the folder."""
+    problem = irregular_file(path, folder)
+    if problem:
+        raise InputError(f"'{path}' is {problem[1]}.")
+    return read_regular_file(path)
 
 
 # ------------------------------------------------------------------------------ archives

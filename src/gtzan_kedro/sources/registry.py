@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
@@ -54,6 +54,20 @@ class Source:
         if isinstance(delivered, Collection):
             return delivered
         return Collection(delivered, pd.DataFrame(columns=SOURCE_INDEX_COLUMNS))
+
+
+def refused_index(refused: dict[str, tuple[str, str]], folder: str) -> pd.DataFrame:
+    """Index rows of the files a copy did not take (links leaving it, FIFOs): never read.
+
+    ``refused`` maps ``"<label>/<file>"`` to ``(status, problem)``; ``folder`` is the source's
+    raw-layer folder.
+    """
+    rows = []
+    for key, (status, problem) in sorted(refused.items()):
+        relative = PurePosixPath(key)
+        label = relative.parts[0] if len(relative.parts) == 2 else ""
+        rows.append([relative.stem, label, f"{folder}/{key}", status, problem, ""])
+    return pd.DataFrame(rows, columns=SOURCE_INDEX_COLUMNS)
 
 
 SOURCES: dict[str, Source] = {}

@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import io
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import pandas as pd
 import pytest
 import soundfile as sf
 from kedro.io import DatasetError
+from mlflow.store.artifact.models_artifact_repo import ModelsArtifactRepository
+from mlflow.tracking import MlflowClient
 
 from gtzan_kedro.datasets.audio_files import AudioFilesDataset
 from gtzan_kedro.datasets.table import TableDataset
@@ -24,6 +27,7 @@ from gtzan_kedro.features.log_mel import log_mel
 from gtzan_kedro.features.preprocessing import example_spans, normalise
 from gtzan_kedro.features.registry import row_seconds
 from gtzan_kedro.features.windows import sliding_windows
+from gtzan_kedro.models import pyfunc
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.models.prediction import (
     ClipLimits,
@@ -31,8 +35,15 @@ from gtzan_kedro.models.prediction import (
     classify_clips,
     classify_clips_with_timelines,
 )
-from gtzan_kedro.models.pyfunc import GenreClassifierModel, request_clips
-from gtzan_kedro.models.store import CHAMPION_ALIAS, resolve_model_uri
+from gtzan_kedro.models.pyfunc import (
+    MAX_REQUEST_MB_VARIABLE,
+    GenreClassifierModel,
+    RequestTooLarge,
+    check_request_size,
+    max_request_chars,
+    request_clips,
+)
+from gtzan_kedro.models.store import CHAMPION_ALIAS, load_classifier, resolve_model_uri
 from gtzan_kedro.pipelines.inference.nodes import classify_files, draw_timelines
 from gtzan_kedro.predict import format_predictions
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
@@ -258,6 +269,27 @@ def test_the_served_model_answers_a_timeline_only_to_records_that_ask():
 
 
 # ------------------------------------------------------------------------------- bad clips
+def test_nan_or_infinite_samples_and_a_constant_signal_are_refused_for_what_they_are():
+    damaged = tone(440.0, 2.0)
+    damaged[100:103] = [np.nan, np.inf, -np.inf]
+    constant = np.full(2 * SAMPLE_RATE, 0.5, dtype=np.float32)
+
+    with pytest.raises(InputError) as not_finite:
+        check_clip(damaged, SAMPLE_RATE, LIMITS)
+    with pytest.raises(InputError) as dc:
+        check_clip(constant, SAMPLE_RATE, LIMITS)
+
+    assert str(not_finite.value) == (
+        f"Not finite: 3 of its {2 * SAMPLE_RATE} samples are NaN or infinite "
+        "(a damaged float file); re-export the file."
+    )
+    assert "nan dBFS" not in str(not_finite.value)
+    assert str(dc.value).startswith("Silent: it is a constant level (+0.500, a DC offset)")
+    assert "below inference.silence_db (-60.0 dBFS)" in str(dc.value)
+    # A tone on top of a DC offset is sound.
+    assert check_clip(tone(440.0, 2.0) + 0.5, SAMPLE_RATE, LIMITS) == pytest.approx(2.0)
+
+
 def test_silence_and_too_short_clips_are_refused_with_the_reason():
     with pytest.raises(InputError, match=r"Silent: .* below inference.silence_db \(-60.0 dBFS\)"):
         check_clip(np.zeros(SAMPLE_RATE, np.float32), SAMPLE_RATE, LIMITS)
@@ -377,6 +409,34 @@ def test_an_unknown_model_name_says_what_can_be_named(tmp_path: Path):
         mlflow.set_tracking_uri(previous)
 
 
+class EchoModel(mlflow.pyfunc.PythonModel):
+    """The smallest pyfunc model: enough to log one and lose its files."""
+
+    def predict(self, context, model_input, params=None):
+        return model_input
+
+
+def test_a_model_whose_folder_was_deleted_is_named_with_the_missing_path(tmp_path: Path):
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    try:
+        mlflow.set_experiment("gtzan-kedro")
+        with mlflow.start_run():
+            logged = mlflow.pyfunc.log_model(name="svm", python_model=EchoModel())
+        mlflow.register_model(logged.model_uri, "genre_classifier")
+        MlflowClient().set_registered_model_alias("genre_classifier", CHAMPION_ALIAS, "1")
+        folder = Path(ModelsArtifactRepository.get_underlying_uri(logged.model_uri))
+        shutil.rmtree(folder)
+
+        for name in (CHAMPION_ALIAS, "svm", logged.model_uri):
+            with pytest.raises(InputError) as error:
+                load_classifier(name, "gtzan-kedro")
+            assert f"its files are gone from '{folder}'" in str(error.value), name
+            assert "No such artifact" not in str(error.value)
+    finally:
+        mlflow.set_tracking_uri(previous)
+
+
 # --------------------------------------------------------------------------- serving requests
 def wav_base64(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> str:
     """A WAV file's bytes, base64-encoded as a request carries them."""
@@ -415,6 +475,42 @@ def test_request_audio_that_is_missing_or_not_audio_is_a_clear_error():
         clips["clip 1"]()
     with pytest.raises(DatasetError, match="'clip 2' is empty"):
         clips["clip 2"]()
+
+
+def test_base64_with_line_breaks_as_plain_base64_prints_it_is_accepted():
+    encoded = wav_base64(tone(440.0, 1.0))
+    wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + "\n"
+    requests = pd.DataFrame({"audio": [wrapped, f" {encoded[:40]}\r\n{encoded[40:]} ", "QUJD!"]})
+
+    clips = request_clips(requests, SAMPLE_RATE)
+
+    expected = request_clips(pd.DataFrame({"audio": [encoded]}), SAMPLE_RATE)["clip 0"]()
+    np.testing.assert_array_equal(clips["clip 0"](), expected)
+    np.testing.assert_array_equal(clips["clip 1"](), expected)
+    with pytest.raises(InputError, match="'audio' is not base64"):
+        clips["clip 2"]()
+
+
+def test_a_request_over_the_size_limit_is_refused_413_before_any_decoding(monkeypatch):
+    requests = pd.DataFrame({"audio": ["A" * 600_000, "not even base64" * 40_000]})
+    monkeypatch.setenv(MAX_REQUEST_MB_VARIABLE, "1")
+    model = pyfunc.GenreClassifierModel()
+    model.classifier, model.max_request_chars = classifier(), max_request_chars()
+    decoded = []
+    monkeypatch.setattr(pyfunc, "decode_audio", lambda *args, **kwargs: decoded.append(args))
+
+    with pytest.raises(
+        RequestTooLarge, match=r"1\.2 MB of base64 audio, more than this"
+    ) as refused:
+        model.predict(None, requests)
+    check_request_size(requests[:1], model.max_request_chars)  # 0.6 MB: under the limit
+
+    assert refused.value.get_http_status_code() == 413
+    assert f"server's 1 MB ({MAX_REQUEST_MB_VARIABLE})" in str(refused.value)
+    assert decoded == []
+    monkeypatch.setenv(MAX_REQUEST_MB_VARIABLE, "0")
+    with pytest.raises(InputError, match=f"{MAX_REQUEST_MB_VARIABLE}='0' is not a positive"):
+        max_request_chars()
 
 
 # ------------------------------------------------------------------------------- datasets

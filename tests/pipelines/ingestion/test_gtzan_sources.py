@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ from gtzan_kedro.datasets import AudioDataset, AudioMetadataDataset, ClipFolderD
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.pipelines.ingestion import nodes
 from gtzan_kedro.pipelines.ingestion.nodes import build_track_table, find_label_set
+from tests.conftest import deadline
 from tests.sources.gtzan_copies import gtzan_files, write_tar, write_tree, write_zip
 
 LOCAL = {"source": "local", "checks": {"silence_db": -60.0, "min_seconds": 0.5}}
@@ -31,13 +33,14 @@ def save_raw(clips: dict, raw: Path) -> None:
     )
 
 
-def track_table(raw: Path, ingestion: dict = LOCAL):
+def track_table(raw: Path, ingestion: dict = LOCAL, source_index: pd.DataFrame | None = None):
     """The track table of the gtzan folder of ``raw``."""
     clips = ClipFolderDataset(path=str(raw), dataset={"type": AudioDataset, "sample_rate": 22050})
     headers = ClipFolderDataset(path=str(raw), dataset={"type": AudioMetadataDataset})
     partitions = clips.load()
     label_set = find_label_set(partitions, ingestion)
-    return build_track_table(partitions, headers.load(), pd.DataFrame(), label_set, ingestion)
+    index = pd.DataFrame() if source_index is None else source_index
+    return build_track_table(partitions, headers.load(), index, label_set, ingestion)
 
 
 def test_original_archive_lands_as_au_bytes_unchanged(tmp_path: Path):
@@ -169,3 +172,37 @@ def test_clip_outside_the_label_folders_is_copied_and_listed_with_its_status(
     assert table.loc["rock.00000", "label"] == 0 and table.loc["jazz.00001", "label"] == 2
     assert "gtzan/notagenre/stray.wav" in caplog.text
     assert (table.drop(index="stray")["status"] == "ok").all()
+
+
+def test_links_leaving_the_folder_dangling_links_and_fifos_are_listed_never_read(tmp_path: Path):
+    copy = write_tree(tmp_path / "copy", gtzan_files("wav"))
+    secret = tmp_path / "secret.wav"
+    secret.write_bytes(b"password file")
+    (copy / "blues" / "blues.00010.wav").symlink_to(secret)
+    (copy / "blues" / "blues.00011.wav").symlink_to(tmp_path / "gone.wav")
+    os.mkfifo(copy / "jazz" / "jazz.00010.wav")  # opening it for reading would block
+    (copy / "rock" / "rock.00010.wav").symlink_to(copy / "jazz" / "jazz.00000.wav")
+    raw = tmp_path / "01_raw"
+
+    with deadline(60):
+        clips, index = nodes.acquire_clips(local(copy), seed=1)
+        save_raw(clips, raw)
+    table = track_table(raw, local(copy), index).set_index("track_id")
+
+    assert table.loc["blues.00010", "status"] == "link_outside"
+    assert f"'{secret}', outside the source folder" in table.loc["blues.00010", "problem"]
+    assert table.loc["blues.00011", "status"] == "dangling_link"
+    assert "gone.wav', which does not exist" in table.loc["blues.00011", "problem"]
+    assert table.loc["jazz.00010", "status"] == "not_a_file"
+    assert "named pipe (FIFO)" in table.loc["jazz.00010", "problem"]
+    assert (
+        table.loc["blues.00010", "genre"] == "blues" and table.loc["jazz.00010", "genre"] == "jazz"
+    )
+    # A link that stays inside the folder is followed.
+    assert table.loc["rock.00010", "status"] == "ok"
+    assert (raw / "gtzan" / "rock" / "rock.00010.wav").read_bytes() == (
+        copy / "jazz" / "jazz.00000.wav"
+    ).read_bytes()
+    assert not any(b"password" in path.read_bytes() for path in raw.rglob("*.wav"))
+    assert not (raw / "gtzan" / "jazz" / "jazz.00010.wav").exists()
+    assert (table.drop(index=["blues.00010", "blues.00011", "jazz.00010"])["status"] == "ok").all()

@@ -3,8 +3,10 @@
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import soundfile as sf
 
 from gtzan_kedro.datasets import AudioDataset, AudioMetadataDataset, ClipFolderDataset
 from gtzan_kedro.errors import InputError
@@ -206,3 +208,18 @@ def test_clip_outside_any_genre_folder_is_listed_with_its_status(raw_folder: Pat
     assert "folder '(none)'" in table.loc["stray", "problem"]
     assert table.loc["deep", "status"] == "unknown_genre"
     assert "folder 'blues/live'" in table.loc["deep", "problem"]
+
+
+def test_a_clip_with_nan_samples_or_a_constant_level_is_listed_for_what_it_is(raw_folder: Path):
+    blues = raw_folder / "generated" / "blues"
+    damaged = tone(220.0, 2.0)
+    damaged[::1000] = np.nan
+    sf.write(blues / "blues.00010.wav", damaged, 22050, subtype="FLOAT")
+    sf.write(blues / "blues.00011.wav", np.full(2 * 22050, 0.25), 22050, subtype="PCM_16")
+
+    table = track_table_of(raw_folder).set_index("track_id")
+
+    assert table.loc["blues.00010", "status"] == "not_finite"
+    assert "45 of its 44100 samples are NaN or infinite" in table.loc["blues.00010", "problem"]
+    assert table.loc["blues.00011", "status"] == "silent"
+    assert "constant level (+0.250, a DC offset)" in table.loc["blues.00011", "problem"]

@@ -15,7 +15,7 @@ from kedro.io import DatasetError
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from gtzan_kedro.audio_checks import silent, too_short
+from gtzan_kedro.audio_checks import not_finite, silent, too_short
 from gtzan_kedro.audio_formats import AUDIO_EXTENSIONS
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.labels import configured_labels, make_label_set
@@ -237,6 +237,14 @@ def _clip_problem(
         samples = load_samples()
     except DatasetError as error:
         return "unreadable", str(error)
+    return _samples_problem(samples, checks)
+
+
+def _samples_problem(samples: np.ndarray, checks: dict[str, float]) -> tuple[str, str]:
+    """Return ``(status, problem)`` of decoded samples: NaN or infinite, silent, or ok."""
+    damaged = not_finite(samples)
+    if damaged:
+        return "not_finite", f"{damaged}; re-export the file or delete it"
     quiet = silent(samples, checks["silence_db"], "ingestion.checks.silence_db")
     if quiet:
         return "silent", f"{quiet}; replace the clip or lower the parameter"
