@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeFloat,
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
@@ -36,6 +37,16 @@ class _Block(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Augmentation(_Block):
+    """``modelling.training.augmentation``: what changes the training batches every epoch."""
+
+    time_masks: NonNegativeInt = 0
+    max_time_mask: Fraction = 0.0
+    frequency_masks: NonNegativeInt = 0
+    max_frequency_mask: Fraction = 0.0
+    mixup_alpha: NonNegativeFloat = 0.0
+
+
 class Training(_Block):
     """How a model with epochs is fitted (``modelling.training``, merged into each block)."""
 
@@ -43,6 +54,10 @@ class Training(_Block):
     batch_size: PositiveInt = 32
     learning_rate: PositiveFloat = 0.001
     early_stopping_patience: NonNegativeInt = 4
+    weight_decay: NonNegativeFloat = 0.0
+    label_smoothing: Fraction = 0.0
+    schedule: Literal["constant", "cosine", "plateau"] = "constant"
+    augmentation: Augmentation = Augmentation()
 
 
 class Architecture(_Block):
@@ -179,9 +194,19 @@ def validate_parameters(parameters: dict[str, Any]) -> Parameters:
 def training_for(defaults: dict[str, Any], overrides: dict[str, Any], where: str) -> dict[str, Any]:
     """``modelling.training`` with an architecture's own ``training`` values merged over it."""
     try:
-        return Training.model_validate(defaults | overrides).model_dump()
+        return Training.model_validate(merged_training(defaults, overrides)).model_dump()
     except ValidationError as error:
         raise InputError(_one_line(error, f"{where}.training")) from None
+
+
+def merged_training(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` merged into ``defaults`` key by key, nested blocks (augmentation) too."""
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            value = merged_training(merged[key], value)
+        merged[key] = value
+    return merged
 
 
 def _check_known(name: str, known: dict[str, Any], where: str) -> None:

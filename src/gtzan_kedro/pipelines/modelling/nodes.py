@@ -15,6 +15,7 @@ from gtzan_kedro.evaluation.statistics import track_scores_with_intervals
 from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
+from gtzan_kedro.parameters import merged_training
 from gtzan_kedro.pipelines.modelling.architectures import get_architecture
 
 logger = logging.getLogger(__name__)
@@ -51,9 +52,10 @@ def train_model(  # noqa: PLR0917 - Kedro passes one positional input per datase
         (train_examples, train_labels),
         (validation_examples, validation_labels),
         # The block's own values over modelling.training (both checked when the run started).
-        training | architecture.get("training", {}),
+        merged_training(training, architecture.get("training", {})),
         seed,
     )
+
 
 
 def package_classifier(
