@@ -116,7 +116,9 @@ def run_dataset(
             metrics = json.loads(
                 (project / "data" / "08_reporting" / name / "metrics.json").read_text()
             )
-            rows.append({"variant": variant, "architecture": name, "seconds": seconds[name]} | metrics)
+            rows.append(
+                {"variant": variant, "architecture": name, "seconds": seconds[name]} | metrics
+            )
     return rows
 
 

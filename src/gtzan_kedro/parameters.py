@@ -203,9 +203,8 @@ def merged_training(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict
     """``overrides`` merged into ``defaults`` key by key, nested blocks (augmentation) too."""
     merged = dict(defaults)
     for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            value = merged_training(merged[key], value)
-        merged[key] = value
+        nested = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = merged_training(merged[key], value) if nested else value
     return merged
 
 

@@ -68,15 +68,19 @@ def augment_batch(
     if has_time_axis:
         _mask_spans(examples, 1, settings["time_masks"], settings["max_time_mask"], rng)
     _mask_spans(
-        examples, examples.ndim - 1, settings["frequency_masks"], settings["max_frequency_mask"], rng
+        examples,
+        examples.ndim - 1,
+        settings["frequency_masks"],
+        settings["max_frequency_mask"],
+        rng,
     )
     alpha = settings["mixup_alpha"]
     if alpha > 0 and len(examples) > 1:
         weights = rng.beta(alpha, alpha, size=len(examples)).astype(np.float32)
         partners = rng.permutation(len(examples))
         shape = (-1,) + (1,) * (examples.ndim - 1)
-        examples = weights.reshape(shape) * examples + (1 - weights.reshape(shape)) * (
-            examples[partners]
+        examples = (
+            weights.reshape(shape) * examples + (1 - weights.reshape(shape)) * (examples[partners])
         )
         targets = weights[:, None] * targets + (1 - weights[:, None]) * targets[partners]
     return examples, targets

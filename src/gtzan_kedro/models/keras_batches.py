@@ -25,6 +25,7 @@ class TrainingBatches(keras.utils.PyDataset):
         self,
         examples: np.ndarray,
         labels: np.ndarray,
+        *,
         n_classes: int,
         batch_size: int,
         augmentation: dict[str, Any],
@@ -43,7 +44,7 @@ class TrainingBatches(keras.utils.PyDataset):
         return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.targets))
 
     def __len__(self) -> int:
-        return -(-len(self.targets) // self.batch_size)
+        return (len(self.targets) + self.batch_size - 1) // self.batch_size
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         # Sorted: memory-mapped examples are read front to back.

@@ -72,7 +72,9 @@ def test_training_batches_differ_by_epoch_and_repeat_with_the_seed():
     labels = targets.argmax(axis=1)
 
     def epochs(seed: int) -> list[np.ndarray]:
-        batches = TrainingBatches(examples, labels, 4, 4, HEAVY, seed)
+        batches = TrainingBatches(
+            examples, labels, n_classes=4, batch_size=4, augmentation=HEAVY, seed=seed
+        )
         drawn = []
         for _ in range(2):
             drawn.append(np.concatenate([batches[index][0] for index in range(len(batches))]))

@@ -57,7 +57,6 @@ def train_model(  # noqa: PLR0917 - Kedro passes one positional input per datase
     )
 
 
-
 def package_classifier(
     model: Any,
     normalisation: dict[str, Any],
