@@ -3,14 +3,15 @@
 For each dataset (the embedded default, 30 clips per genre of 10 s, and a GTZAN-sized
 generated one, 100 clips per genre of 30 s by default), in a fresh project copy whose
 parameters keep only the architectures compared (``--architectures``, blocks of conf/base or
-of an environment such as ``conf/transfer``; feature engineering then computes only the
-feature sets they read):
+of an environment such as ``conf/transfer``; ``<block>__<feature set>`` is a block on another
+feature set; feature engineering then computes only the feature sets they read):
 
 1. ``kedro run --pipeline ingestion`` (the clips are synthesised);
 2. ``kedro run --pipeline feature_engineering`` with ``--split`` (default ``kfold``, 5 folds:
    every track is predicted once, by a model that never saw it);
 3. per variant (``--variant NAME=key=value,key=value``; ``before=`` runs the configuration as
-   it is): ``kedro run --pipeline modelling --namespaces <architectures>`` with the variant's
+   it is; ``NAME:gru+lstm=...`` trains those architectures only):
+   ``kedro run --pipeline modelling --namespaces <architectures>`` with the variant's
    ``--params``, and from its outputs, per architecture, the track accuracy over all
    out-of-fold predictions with its 95% bootstrap interval, and the seconds spent in its
    ``train_model`` nodes (summed over folds, from the run's timestamped log).
@@ -54,6 +55,12 @@ def declared_blocks() -> dict[str, dict]:
     return blocks
 
 
+def block_of(name: str, blocks: dict[str, dict]) -> dict:
+    """The block ``name``; ``<block>__<feature set>`` is that block on another feature set."""
+    block, _, features = name.partition("__")
+    return blocks[block] | ({"features": features} if features else {})
+
+
 def prepare_copy(workdir: Path, architectures: list[str]) -> Path:
     """A project copy with the musicnn wheel and only ``architectures`` in its base parameters."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -62,7 +69,9 @@ def prepare_copy(workdir: Path, architectures: list[str]) -> Path:
     blocks = declared_blocks()
     modelling = project / "conf" / "base" / "parameters_modelling.yml"
     parameters = yaml.safe_load(modelling.read_text())
-    parameters["modelling"]["architectures"] = {name: blocks[name] for name in architectures}
+    parameters["modelling"]["architectures"] = {
+        name: block_of(name, blocks) for name in architectures
+    }
     modelling.write_text(yaml.safe_dump(parameters, sort_keys=False))
     reporting = project / "conf" / "base" / "parameters_reporting.yml"
     config = yaml.safe_load(reporting.read_text())
@@ -107,12 +116,14 @@ def run_dataset(
     kedro_run(project, ["--pipeline", "ingestion", "--params", base], "ingestion")
     kedro_run(project, ["--pipeline", "feature_engineering", "--params", base], "features")
     rows = []
-    for variant, overrides in variants.items():
+    for spec, overrides in variants.items():
+        variant, _, only = spec.partition(":")
+        trained = only.split("+") if only else architectures
         params = f"{base},{overrides}" if overrides else base
-        args = ["--pipeline", "modelling", "--namespaces", ",".join(architectures)]
+        args = ["--pipeline", "modelling", "--namespaces", ",".join(trained)]
         kedro_run(project, [*args, "--params", params], f"modelling-{variant}")
-        seconds = train_seconds(project / "logs" / f"modelling-{variant}.log", architectures)
-        for name in architectures:
+        seconds = train_seconds(project / "logs" / f"modelling-{variant}.log", trained)
+        for name in trained:
             metrics = json.loads(
                 (project / "data" / "08_reporting" / name / "metrics.json").read_text()
             )
@@ -153,7 +164,8 @@ def main() -> None:
     parser.add_argument(
         "--variant",
         action="append",
-        help="NAME=key=value,key=value: parameters of one modelling run (repeatable)",
+        help="NAME[:arch+arch]=key=value,...: parameters of one modelling run (repeatable), "
+        "optionally of some of the architectures only",
     )
     parser.add_argument(
         "--clips-per-genre", type=int, default=100, help="of the GTZAN-sized dataset"

@@ -28,7 +28,11 @@ from pydantic import (
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import FEATURE_SETS
-from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES, Fraction
+from gtzan_kedro.pipelines.modelling.architectures import (
+    ARCHITECTURES,
+    Fraction,
+    merged_training,
+)
 
 
 class _Block(BaseModel):
@@ -197,15 +201,6 @@ def training_for(defaults: dict[str, Any], overrides: dict[str, Any], where: str
         return Training.model_validate(merged_training(defaults, overrides)).model_dump()
     except ValidationError as error:
         raise InputError(_one_line(error, f"{where}.training")) from None
-
-
-def merged_training(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """``overrides`` merged into ``defaults`` key by key, nested blocks (augmentation) too."""
-    merged = dict(defaults)
-    for key, value in overrides.items():
-        nested = isinstance(value, dict) and isinstance(merged.get(key), dict)
-        merged[key] = merged_training(merged[key], value) if nested else value
-    return merged
 
 
 def _check_known(name: str, known: dict[str, Any], where: str) -> None:

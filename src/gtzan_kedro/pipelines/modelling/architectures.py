@@ -60,6 +60,15 @@ def get_architecture(name: str) -> Architecture:
         raise ValueError(f"Unknown builder '{name}'. Known builders: {known}.") from None
 
 
+def merged_training(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` merged into ``defaults`` key by key, nested blocks (augmentation) too."""
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        nested = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = merged_training(merged[key], value) if nested else value
+    return merged
+
+
 def _keras() -> Any:
     """Keras, imported on first use: TensorFlow takes seconds and 0.5 GB to import."""
     import keras  # noqa: PLC0415

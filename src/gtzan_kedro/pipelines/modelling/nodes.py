@@ -15,8 +15,7 @@ from gtzan_kedro.evaluation.statistics import track_scores_with_intervals
 from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
-from gtzan_kedro.parameters import merged_training
-from gtzan_kedro.pipelines.modelling.architectures import get_architecture
+from gtzan_kedro.pipelines.modelling.architectures import get_architecture, merged_training
 
 logger = logging.getLogger(__name__)
 
