@@ -62,10 +62,16 @@ def block_of(name: str, blocks: dict[str, dict]) -> dict:
 
 
 def prepare_copy(workdir: Path, architectures: list[str]) -> Path:
-    """A project copy with the musicnn wheel and only ``architectures`` in its base parameters."""
+    """A project copy with the musicnn wheel and only ``architectures`` in its base parameters.
+
+    A copy already in ``workdir`` is reused with its data: clips and features whose
+    fingerprints hold are not computed again.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
-    project = copy_project(PROJECT_ROOT, workdir, architectures=("svm",))
-    copy_wheels(project)
+    project = workdir / "project"
+    if not project.exists():
+        copy_project(PROJECT_ROOT, workdir, architectures=("svm",))
+        copy_wheels(project)
     blocks = declared_blocks()
     modelling = project / "conf" / "base" / "parameters_modelling.yml"
     parameters = yaml.safe_load(modelling.read_text())
@@ -127,9 +133,9 @@ def run_dataset(
             metrics = json.loads(
                 (project / "data" / "08_reporting" / name / "metrics.json").read_text()
             )
-            rows.append(
-                {"variant": variant, "architecture": name, "seconds": seconds[name]} | metrics
-            )
+            row = {"variant": variant, "architecture": name, "seconds": seconds[name]} | metrics
+            print(table([row]).splitlines()[-1], flush=True)
+            rows.append(row)
     return rows
 
 
