@@ -2,7 +2,7 @@
 
 An adapter fits a built model on training examples, returns class probabilities, and saves
 and loads the model in its framework's own format inside a folder. Architectures name their
-adapter when they register (``@architecture("gru", framework="keras")``).
+adapter when they register (``@architecture("recurrent", framework="keras")``).
 """
 
 from __future__ import annotations
