@@ -44,6 +44,8 @@ def test_the_shipped_configuration_is_valid(parameters):
         "mfcc_stats",
         "musicnn",
         "musicnn_mel",
+        "musicnn_sequence",
+        "musicnn_frames",
     }
 
 
@@ -58,7 +60,7 @@ SESSION_CASES = [
         "modelling.architectures.lstm.builder",
         "transformer",
         r"^Invalid parameter modelling\.architectures\.lstm\.builder='transformer': use one "
-        r"of .*lstm",
+        r"of .*recurrent",
     ),
     (
         "modelling.architectures.lstm.model.unit",
@@ -267,3 +269,17 @@ def parameters() -> dict[str, Any]:
         conf_source=str(PROJECT_ROOT / "conf"), base_env="base", default_run_env="base"
     )
     return loader["parameters"]
+
+
+def test_a_blocks_augmentation_is_merged_key_by_key_and_checked(parameters):
+    defaults = validate_parameters(parameters).modelling.training.model_dump()
+    defaults["augmentation"] |= {"time_masks": 2, "max_time_mask": 0.1}
+
+    merged = training_for(defaults, {"augmentation": {"mixup_alpha": 0.2}}, "gru")
+
+    assert merged["augmentation"]["mixup_alpha"] == 0.2
+    assert merged["augmentation"]["time_masks"] == 2  # the defaults' other keys stay
+    with pytest.raises(InputError, match=r"gru\.training\.schedule='linear'"):
+        training_for(defaults, {"schedule": "linear"}, "gru")
+    with pytest.raises(InputError, match=r"gru\.training\.augmentation\.max_time_mask=1\.5"):
+        training_for(defaults, {"augmentation": {"max_time_mask": 1.5}}, "gru")

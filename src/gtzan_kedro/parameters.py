@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeFloat,
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
@@ -29,7 +30,11 @@ from pydantic import (
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import FEATURE_SETS
 from gtzan_kedro.features.registry import disordered_parameter
-from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES, Fraction
+from gtzan_kedro.pipelines.modelling.architectures import (
+    ARCHITECTURES,
+    Fraction,
+    merged_training,
+)
 from gtzan_kedro.sources import SOURCES
 
 
@@ -37,6 +42,16 @@ class _Block(BaseModel):
     """A parameters block: unknown keys are errors, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class Augmentation(_Block):
+    """``modelling.training.augmentation``: what changes the training batches every epoch."""
+
+    time_masks: NonNegativeInt
+    max_time_mask: Fraction
+    frequency_masks: NonNegativeInt
+    max_frequency_mask: Fraction
+    mixup_alpha: NonNegativeFloat
 
 
 class Training(_Block):
@@ -48,6 +63,10 @@ class Training(_Block):
     early_stopping_patience: NonNegativeInt
     # Temperature scaling fitted on the validation tracks, kept in the model artefact.
     calibrate: bool
+    weight_decay: NonNegativeFloat
+    label_smoothing: Fraction
+    schedule: Literal["constant", "cosine", "plateau"]
+    augmentation: Augmentation
 
 
 class Architecture(_Block):
@@ -267,7 +286,7 @@ def validate_parameters(parameters: dict[str, Any]) -> Parameters:
 def training_for(defaults: dict[str, Any], overrides: dict[str, Any], where: str) -> dict[str, Any]:
     """``modelling.training`` with an architecture's own ``training`` values merged over it."""
     try:
-        return Training.model_validate(defaults | overrides).model_dump()
+        return Training.model_validate(merged_training(defaults, overrides)).model_dump()
     except ValidationError as error:
         raise InputError(_one_line(error, f"{where}.training")) from None
 

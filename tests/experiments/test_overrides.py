@@ -44,7 +44,8 @@ def test_valid_overrides_pass(overrides: dict, parameters: dict):
         (
             {"modelling.architectures.lstm.model.unit": 128},
             "Unknown parameter modelling.architectures.lstm.model.unit: remove it or check its "
-            "spelling. (build_lstm takes: units, dropout)",
+            "spelling. (build_recurrent takes: cell, bidirectional, units, dropout, pooling, "
+            "normalise)",
         ),
         ({"lsmt": {"model": {"units": 1}}}, "Unknown parameter lsmt"),
         (

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from gtzan_kedro.features.registry import feature_set
 from gtzan_kedro.features.windows import sliding_windows
@@ -45,6 +46,33 @@ def musicnn(
     frames = network.mel_frames(waveform, sample_rate)
     patches = sliding_windows(frames, network.PATCH_FRAMES, network.PATCH_FRAMES)
     return network.embed(patches, weights, tuple(layers))
+
+
+@feature_set("musicnn_frames")
+def musicnn_frames(
+    waveform: np.ndarray,
+    sample_rate: int,
+    *,
+    weights: str,
+    pool_frames: Annotated[int, Field(ge=1, le=network.PATCH_FRAMES)] = 16,
+) -> np.ndarray:
+    """``(rows, 753)`` float32: musicnn's mid-end output over time, averaged per ``pool_frames``.
+
+    The network sees consecutive 3-s patches (the last one flush with the end); each of the
+    clip's frames (16 ms) keeps its patch's output once, and every ``pool_frames`` frames
+    are averaged into one row (16: about 4 rows per second).
+    """
+    frames = network.mel_frames(waveform, sample_rate)
+    patches = sliding_windows(frames, network.PATCH_FRAMES, network.PATCH_FRAMES)
+    outputs = network.embed_frames(patches, weights)
+    n_frames = max(len(frames), network.PATCH_FRAMES)
+    full = n_frames // network.PATCH_FRAMES
+    per_frame = outputs[:full].reshape(-1, outputs.shape[-1])
+    if n_frames > len(per_frame):  # the last patch's frames the full ones did not cover
+        per_frame = np.concatenate([per_frame, outputs[-1, len(per_frame) - n_frames :]])
+    rows = -(-n_frames // pool_frames)
+    padded = np.pad(per_frame, ((0, rows * pool_frames - n_frames), (0, 0)), mode="edge")
+    return padded.reshape(rows, pool_frames, -1).mean(axis=1, dtype=np.float32)
 
 
 def _mel_width(**_: object) -> int:

@@ -2,7 +2,7 @@
 
 An adapter fits a built model on training examples, returns class probabilities, and saves
 and loads the model in its framework's own format inside a folder. Architectures name their
-adapter when they register (``@architecture("gru", framework="keras")``).
+adapter when they register (``@architecture("recurrent", framework="keras")``).
 """
 
 from __future__ import annotations
@@ -49,7 +49,12 @@ class FrameworkAdapter(Protocol):
 
 
 class KerasAdapter:
-    """Keras 3 models: Adam, sparse cross-entropy, early stopping; saved as ``model.keras``."""
+    """Keras 3 models: AdamW, cross-entropy, early stopping; saved as ``model.keras``.
+
+    Every Keras architecture trains through :meth:`fit`, with the options of its ``training``
+    block; an option that is absent is off (no weight decay, smoothing, schedule or
+    augmentation), as in the seed.
+    """
 
     file_name = "model.keras"
 
@@ -65,30 +70,67 @@ class KerasAdapter:
         training: dict[str, Any],
         seed: int,
     ) -> tuple[Any, History]:
-        """Fit with early stopping on the validation loss, keeping the best epoch's weights."""
+        """Fit with early stopping on the validation loss, keeping the best epoch's weights.
+
+        Training batches are shuffled and augmented anew each epoch (seeded); the validation
+        split is scored as it is.
+        """
+        from gtzan_kedro.models.keras_batches import TrainingBatches  # noqa: PLC0415 - Keras
+
         keras = _keras()
         keras.utils.set_random_seed(seed)
+        n_classes = int(model.output_shape[-1])
+        batches = TrainingBatches(
+            *train,
+            n_classes=n_classes,
+            batch_size=training["batch_size"],
+            augmentation=training.get("augmentation") or {},
+            seed=seed,
+        )
+        schedule = training.get("schedule", "constant")
+        learning_rate = training["learning_rate"]
+        callbacks = [
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=training["early_stopping_patience"],
+                restore_best_weights=True,
+            )
+        ]
+        if schedule == "cosine":
+            learning_rate = keras.optimizers.schedules.CosineDecay(
+                learning_rate, decay_steps=training["epochs"] * len(batches)
+            )
+        elif schedule == "plateau":
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1)
+            )
         model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=training["learning_rate"]),
-            loss=keras.losses.SparseCategoricalCrossentropy(),
+            # Decoupled weight decay (AdamW); 0 is Adam.
+            optimizer=keras.optimizers.AdamW(
+                learning_rate=learning_rate, weight_decay=training.get("weight_decay", 0.0)
+            ),
+            loss=keras.losses.CategoricalCrossentropy(
+                label_smoothing=training.get("label_smoothing", 0.0)
+            ),
             metrics=["accuracy"],
         )
-        early_stopping = keras.callbacks.EarlyStopping(
-            monitor="val_loss",
-            patience=training["early_stopping_patience"],
-            restore_best_weights=True,
-        )
+        validation_examples, validation_labels = validation
         history = model.fit(
-            *train,
-            validation_data=validation,
+            batches,
+            validation_data=(
+                np.asarray(validation_examples),
+                np.eye(n_classes, dtype=np.float32)[np.asarray(validation_labels)],
+            ),
+            validation_batch_size=training["batch_size"],
             epochs=training["epochs"],
-            batch_size=training["batch_size"],
-            callbacks=[early_stopping],
+            callbacks=callbacks,
             # Keras' progress bar on a terminal, one line per epoch otherwise (CI logs).
             verbose=1 if sys.stdout.isatty() else 2,
         )
         epochs = {
-            name: [float(value) for value in values] for name, values in history.history.items()
+            name: [float(value) for value in values]
+            for name, values in history.history.items()
+            if name != "learning_rate"
         }
         logger.info(
             "Trained %d epochs; kept the weights of epoch %d.",

@@ -50,6 +50,8 @@ BATCH_NORM_EPSILON = 1e-3  # TensorFlow 1's default, which the checkpoint was tr
 MODELS = ("MSD_musicnn", "MTT_musicnn")
 LAYERS = ("max_pool", "mean_pool", "penultimate", "taggram")
 LAYER_DIMS = {"max_pool": 753, "mean_pool": 753, "penultimate": 200, "taggram": N_TAGS}
+# The mid-end's output per frame (753 channels), before the back end pools it over time.
+FRAME_LAYER = "midend"
 LICENCE_FILE = "musicnn-LICENSE.md"
 # Patches through the network per call: bounds the activations' memory, whatever the clip.
 EMBED_BATCH = 8
@@ -247,7 +249,7 @@ def pretrained_network(weights: str | Path) -> Any:
 @functools.lru_cache(maxsize=4)
 def feature_model(weights: str, layers: tuple[str, ...]) -> Any:
     """musicnn with ``weights`` loaded, outputting ``layers``; built once per process."""
-    unknown = [layer for layer in layers if layer not in LAYERS]
+    unknown = [layer for layer in layers if layer not in (*LAYERS, FRAME_LAYER)]
     if unknown or not layers:
         raise InputError(
             f"musicnn layers {list(layers)} must be a non-empty list of {', '.join(LAYERS)}."
@@ -276,3 +278,13 @@ def embed(mel_patches: np.ndarray, weights: str | Path, layers: Sequence[str]) -
             [np.asarray(output) for output in outputs], axis=1
         )
     return embeddings
+
+
+def embed_frames(mel_patches: np.ndarray, weights: str | Path) -> np.ndarray:
+    """``(patches, 187, 753)`` float32: the mid-end's output for every frame of each patch."""
+    if len(mel_patches) == 0:
+        return np.zeros((0, PATCH_FRAMES, LAYER_DIMS["max_pool"]), dtype=np.float32)
+    model = feature_model(str(weights), (FRAME_LAYER,))
+    return np.asarray(
+        model.predict_on_batch(np.asarray(mel_patches, dtype=np.float32)), dtype=np.float32
+    )

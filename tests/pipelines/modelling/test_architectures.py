@@ -37,14 +37,24 @@ def examples_for(builder: str, split: dict[str, np.ndarray]) -> np.ndarray:
     return split["examples"]
 
 
-# The musicnn builders need pretrained weights: tests/models/test_musicnn_architectures.py.
-@pytest.mark.parametrize(
-    "builder", sorted(name for name in ARCHITECTURES if not name.startswith("musicnn"))
-)
+# The from-scratch blocks of conf/base (the musicnn builders need pretrained weights:
+# tests/models/test_musicnn_architectures.py), and the recurrent builder's other head.
+SCRATCH_BLOCKS = ("lstm", "gru", "bilstm", "bigru", "tcn", "mlp", "cnn", "svm")
+EXTRA_BLOCKS = {
+    "bigru_pooled": {
+        "builder": "recurrent",
+        "features": "log_mel",
+        "model": {"cell": "gru", "bidirectional": True, "pooling": "mean_max", "normalise": True},
+    }
+}
+
+
+@pytest.mark.parametrize("name", [*SCRATCH_BLOCKS, *EXTRA_BLOCKS])
 def test_architecture_trains_predicts_and_reloads(
-    builder: str, tiny_splits, parameters, project_config, tmp_path: Path
+    name: str, tiny_splits, parameters, project_config, tmp_path: Path
 ):
-    block = {**parameters["modelling"]["architectures"][builder], "builder": builder}
+    block = EXTRA_BLOCKS.get(name) or parameters["modelling"]["architectures"][name]
+    builder = block["builder"]
     train, validation, test = (tiny_splits[name] for name in ("train", "validation", "test"))
     framework = ARCHITECTURES[builder].framework
 
@@ -80,8 +90,8 @@ def test_architecture_trains_predicts_and_reloads(
         "sample_rate": 22050,
         **GTZAN_MODEL_INPUT,
     }
-    classifier = package_classifier(model, normalisation, block, builder)
-    dataset = catalog_classifier_dataset(project_config, builder, tmp_path)
+    classifier = package_classifier(model, normalisation, block, name)
+    dataset = catalog_classifier_dataset(project_config, name, tmp_path)
     dataset.save(classifier)
     reloaded = dataset.load()
 

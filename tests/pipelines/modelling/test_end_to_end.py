@@ -57,7 +57,8 @@ def test_modelling_run_logs_parameters_metrics_artifacts_and_models(trained_proj
 
     params = modelling.data.params
     assert params["seed"] == "42"
-    assert params["modelling.architectures.gru.builder"] == "gru"
+    assert params["modelling.architectures.gru.builder"] == "recurrent"
+    assert params["modelling.architectures.gru.model.cell"] == "gru"
     assert params["modelling.architectures.gru.features"] == "log_mel"
     assert params["modelling.architectures.gru.model.units"] == "64"
     assert params["modelling.training.epochs"] == "2"

@@ -57,6 +57,15 @@ def get_architecture(name: str) -> Architecture:
     return ARCHITECTURES.named(name)
 
 
+def merged_training(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` merged into ``defaults`` key by key, nested blocks (augmentation) too."""
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        nested = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = merged_training(merged[key], value) if nested else value
+    return merged
+
+
 def _classifier_head(features: Any, n_classes: int, dropout: float) -> Any:
     """Dropout then a softmax layer over the classes."""
     layers = _keras().layers
@@ -65,76 +74,41 @@ def _classifier_head(features: Any, n_classes: int, dropout: float) -> Any:
     )
 
 
-def _recurrent(
-    layer: str,
-    name: str,
+@architecture("recurrent", framework="keras")
+def build_recurrent(  # noqa: PLR0913 - the cell and its head are all hyperparameters
     input_shape: tuple[int, int],
     n_classes: int,
     *,
-    units: int,
-    dropout: float,
+    cell: Literal["lstm", "gru"] = "lstm",
     bidirectional: bool = False,
+    units: PositiveInt = 64,
+    dropout: Fraction = 0.3,
+    pooling: Literal["last", "mean_max"] = "last",
+    normalise: bool = False,
 ) -> keras.Model:
-    """One recurrent layer (optionally bidirectional) whose last state feeds the classifier."""
+    """One LSTM or GRU layer over the frames, optionally bidirectional.
+
+    ``pooling: last`` classifies from the last state (the seed's design); ``mean_max`` from
+    each unit's mean and maximum over every frame, so the whole excerpt counts. ``normalise``
+    adds layer normalisation of the inputs and of the recurrent outputs.
+    """
     keras = _keras()
+    layers = keras.layers
     inputs = keras.Input(shape=input_shape, name="features")
-    recurrent = getattr(keras.layers, layer)(units, name=layer.lower())
+    x = layers.LayerNormalization(name="input_norm")(inputs) if normalise else inputs
+    layer = {"lstm": layers.LSTM, "gru": layers.GRU}[cell]
+    recurrent = layer(units, return_sequences=pooling == "mean_max", name=cell)
     if bidirectional:
-        recurrent = keras.layers.Bidirectional(recurrent, name="bidirectional")
-    outputs = _classifier_head(recurrent(inputs), n_classes, dropout)
-    return keras.Model(inputs, outputs, name=name)
-
-
-@architecture("lstm", framework="keras")
-def build_lstm(
-    input_shape: tuple[int, int],
-    n_classes: int,
-    *,
-    units: PositiveInt = 64,
-    dropout: Fraction = 0.3,
-) -> keras.Model:
-    """LSTM over the frames."""
-    return _recurrent("LSTM", "lstm", input_shape, n_classes, units=units, dropout=dropout)
-
-
-@architecture("gru", framework="keras")
-def build_gru(
-    input_shape: tuple[int, int],
-    n_classes: int,
-    *,
-    units: PositiveInt = 64,
-    dropout: Fraction = 0.3,
-) -> keras.Model:
-    """GRU over the frames."""
-    return _recurrent("GRU", "gru", input_shape, n_classes, units=units, dropout=dropout)
-
-
-@architecture("bilstm", framework="keras")
-def build_bilstm(
-    input_shape: tuple[int, int],
-    n_classes: int,
-    *,
-    units: PositiveInt = 64,
-    dropout: Fraction = 0.3,
-) -> keras.Model:
-    """Bidirectional LSTM over the frames."""
-    return _recurrent(
-        "LSTM", "bilstm", input_shape, n_classes, units=units, dropout=dropout, bidirectional=True
-    )
-
-
-@architecture("bigru", framework="keras")
-def build_bigru(
-    input_shape: tuple[int, int],
-    n_classes: int,
-    *,
-    units: PositiveInt = 64,
-    dropout: Fraction = 0.3,
-) -> keras.Model:
-    """Bidirectional GRU over the frames."""
-    return _recurrent(
-        "GRU", "bigru", input_shape, n_classes, units=units, dropout=dropout, bidirectional=True
-    )
+        recurrent = layers.Bidirectional(recurrent, name="bidirectional")
+    x = recurrent(x)
+    if normalise:
+        x = layers.LayerNormalization(name="recurrent_norm")(x)
+    if pooling == "mean_max":
+        x = layers.Concatenate(name="time_pooled")(
+            [layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)]
+        )
+    name = f"{'bi' if bidirectional else ''}{cell}"
+    return keras.Model(inputs, _classifier_head(x, n_classes, dropout), name=name)
 
 
 @architecture("tcn", framework="keras")

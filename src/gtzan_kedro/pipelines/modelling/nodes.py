@@ -25,7 +25,7 @@ from gtzan_kedro.labels import check_same_labels
 from gtzan_kedro.models.calibration import fit_temperature, track_nll
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
-from gtzan_kedro.pipelines.modelling.architectures import get_architecture
+from gtzan_kedro.pipelines.modelling.architectures import get_architecture, merged_training
 from gtzan_kedro.project_config import feature_set_of
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def train_model(  # noqa: PLR0917 - Kedro passes one positional input per datase
         (train_examples, train_labels),
         (validation_examples, validation_labels),
         # The block's own values over modelling.training (both checked when the run started).
-        training | architecture.get("training", {}),
+        merged_training(training, architecture.get("training", {})),
         seed,
     )
 

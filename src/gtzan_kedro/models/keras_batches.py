@@ -1,0 +1,58 @@
+"""The Keras adapter's training batches: shuffled and augmented anew every epoch, seeded.
+
+Importing this module imports Keras (the adapter imports it when it trains).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from gtzan_kedro.models.augmentation import augment_batch
+
+
+class TrainingBatches(keras.utils.PyDataset):
+    """Batches of training examples with one-hot targets, for ``model.fit``.
+
+    Batch ``b`` of epoch ``e`` is drawn from a generator seeded with ``(seed, e, b)``: a run
+    is repeatable whatever order Keras asks for the batches in, and every epoch differs.
+    Only training uses it; validation data goes to ``fit`` as plain arrays.
+    """
+
+    def __init__(  # noqa: PLR0913 - the data and how it is served
+        self,
+        examples: np.ndarray,
+        labels: np.ndarray,
+        *,
+        n_classes: int,
+        batch_size: int,
+        augmentation: dict[str, Any],
+        seed: int,
+    ) -> None:
+        super().__init__()
+        self.examples = examples
+        self.targets = np.eye(n_classes, dtype=np.float32)[np.asarray(labels)]
+        self.batch_size = batch_size
+        self.augmentation = augmentation
+        self.seed = seed
+        self.epoch = 0
+        self._order = self._shuffled()
+
+    def _shuffled(self) -> np.ndarray:
+        return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.targets))
+
+    def __len__(self) -> int:
+        return (len(self.targets) + self.batch_size - 1) // self.batch_size
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        # Sorted: memory-mapped examples are read front to back.
+        rows = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        return augment_batch(self.examples[rows], self.targets[rows], self.augmentation, rng)
+
+    def on_epoch_end(self) -> None:
+        """Reshuffle, and draw new augmentations, for the next epoch."""
+        self.epoch += 1
+        self._order = self._shuffled()

@@ -1,0 +1,130 @@
+"""`kedro run --env transfer` on tiny data: the seed's architectures on musicnn sequences.
+
+One project copy, real Kedro sessions in the ``transfer`` environment: every seed
+architecture on the ``musicnn_sequence`` feature set by its parameters block alone, next to
+from-scratch ones, all trained with the training options on (augmentation, label smoothing,
+cosine schedule, weight decay; the recurrent pooling head).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from gtzan_kedro.models import musicnn
+from gtzan_kedro.models.genre_classifier import GenreClassifier
+from tests.conftest import PROJECT_ROOT, copy_project
+from tests.pipelines.modelling.conftest import TINY_FEATURES, _merge
+
+# Three clips per genre: one each for training, validation and test.
+FEATURES = _merge(TINY_FEATURES, {"ingestion": {"generator": {"clips_per_genre": 3}}})
+
+SCRATCH = ("svm", "gru", "cnn")
+TRANSFER = yaml.safe_load((PROJECT_ROOT / "conf" / "transfer" / "parameters.yml").read_text())
+TRANSFER_BLOCKS = TRANSFER["modelling"]["architectures"]
+OPTIONS = {
+    "modelling": {
+        "training": {
+            "epochs": 2,
+            "batch_size": 16,
+            "label_smoothing": 0.1,
+            "schedule": "cosine",
+            "weight_decay": 0.01,
+            "augmentation": {
+                "time_masks": 1,
+                "max_time_mask": 0.2,
+                "frequency_masks": 1,
+                "max_frequency_mask": 0.2,
+                "mixup_alpha": 0.2,
+            },
+        },
+        "architectures": {"gru": {"model": {"pooling": "mean_max", "normalise": True}}},
+    }
+}
+
+
+def run(project: Path, pipelines: list[str], params: dict[str, Any]) -> None:
+    """One ``kedro run --env transfer --pipelines ... --params ...`` of the copy, in-process."""
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env="transfer", runtime_params=params) as s:
+        s.run(pipeline_names=pipelines)
+
+
+@pytest.fixture(scope="module")
+def transfer_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """The copy after ingestion, features and modelling, and how many clips musicnn embedded."""
+    project = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("transfer"), SCRATCH)
+    wheels = project / "data" / "01_raw" / "pretrained"
+    wheels.mkdir(parents=True, exist_ok=True)
+    for wheel in (PROJECT_ROOT / "data" / "01_raw" / "pretrained").glob("*.whl"):
+        shutil.copy(wheel, wheels / wheel.name)
+    embedded = []
+    with pytest.MonkeyPatch.context() as patch:
+        original = musicnn.embed
+        patch.setattr(musicnn, "embed", lambda *args: embedded.append(1) or original(*args))
+        run(
+            project,
+            ["ingestion", "feature_engineering", "modelling", "reporting"],
+            _merge(FEATURES, OPTIONS),
+        )
+    return project, len(embedded)
+
+
+@pytest.mark.slow
+def test_every_seed_architecture_trains_on_musicnn_sequences_by_its_block(
+    transfer_project: tuple[Path, int],
+):
+    project, embedded = transfer_project
+    evaluated = {
+        path.parent.name for path in (project / "data" / "08_reporting").glob("*/metrics.json")
+    }
+    tracks = pd.read_parquet(project / "data" / "03_primary" / "track_splits.parquet")
+
+    assert evaluated == {*SCRATCH, *TRANSFER_BLOCKS}
+    assert {TRANSFER_BLOCKS[name]["builder"] for name in TRANSFER_BLOCKS} == {
+        "recurrent",
+        "tcn",
+        "mlp",
+        "cnn",
+    }
+    for name in TRANSFER_BLOCKS:
+        classifier = GenreClassifier.load(project / "data" / "06_models" / name)
+        assert classifier.feature_set == "musicnn_sequence"
+        assert classifier.window == {"frames": 3, "hop": 1}
+        assert tuple(classifier.model.input_shape) == (None, 3, 1506)
+    # musicnn_sequence reads musicnn's cache: the network ran once per track, into one folder.
+    assert embedded == len(tracks)
+    assert len(list((project / "data" / "04_feature" / "musicnn").glob("*.npy"))) == len(tracks)
+    assert not (project / "data" / "04_feature" / "musicnn_sequence").exists()
+
+
+@pytest.mark.slow
+def test_models_trained_with_augmentation_predict_without_it(
+    transfer_project: tuple[Path, int],
+):
+    project, _ = transfer_project
+    for name in ("gru", "cnn", "gru_musicnn"):
+        classifier = GenreClassifier.load(project / "data" / "06_models" / name)
+        evaluated = pd.read_parquet(
+            project / "data" / "07_model_output" / name / "track_predictions.parquet"
+        )
+        feature_set = "log_mel" if classifier.feature_set == "log_mel" else "musicnn"
+        for row in evaluated.head(3).itertuples():
+            features = np.load(
+                project / "data" / "04_feature" / feature_set / f"{row.track_id}.npy"
+            )
+            first = classifier.predict_proba_features(features)[0]
+            again = classifier.predict_proba_features(features)[0]
+
+            np.testing.assert_array_equal(first, again)
+            np.testing.assert_allclose(
+                first, evaluated.loc[row.Index, classifier.class_names], rtol=1e-5, atol=1e-6
+            )
