@@ -84,10 +84,11 @@ def test_a_folds_tracks_are_its_test_split_and_validation_comes_from_the_others(
 def test_folds_with_too_few_test_tracks_of_a_label_are_refused_naming_it():
     # 4 tracks per genre in 3 folds: some fold tests a single track of some genre.
     with pytest.raises(InputError, match=r"^Fold \d would test only 1 track\(s\) of label '\w+'"):
-        split_tracks(track_table(4), kfold(3), seed=3)
+        split_tracks(track_table(4), labels_of(track_table(4)), kfold(3), seed=3)
 
     allowed = {"split": {**kfold(3)["split"], "min_tracks_per_label": 1}}
-    assert set(split_tracks(track_table(4), allowed, seed=3)["fold"]) == {1, 2, 3}
+    tracks = track_table(4)
+    assert set(split_tracks(tracks, labels_of(tracks), allowed, seed=3)["fold"]) == {1, 2, 3}
 
 
 def test_artist_folds_are_the_published_artist_disjoint_partitions():
