@@ -131,7 +131,10 @@ def write_feature_input(data: Path, seed: int = 0) -> None:
             counts = [len(examples) for examples in per_track]
             np.save(model_input / f"{split}_examples.npy", np.concatenate(per_track))
             np.save(model_input / f"{split}_labels.npy", np.repeat(tracks["label"], counts))
-            np.save(model_input / f"{split}_track_ids.npy", np.repeat(tracks["track_id"], counts))
+            np.save(
+                model_input / f"{split}_track_ids.npy",
+                np.repeat(tracks["track_id"].to_numpy(dtype=str), counts),
+            )
 
 
 def run_session(project: Path, pipelines: list[str], params: dict[str, Any], **kwargs) -> None:
