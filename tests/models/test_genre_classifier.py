@@ -1,8 +1,9 @@
 """The one model artefact: what `predict` answers for a test track is what evaluation computed.
 
-A project copy is trained once for the module (mlp on log_mel, svm on mfcc_stats) with feature
-parameters other than conf/base's; prediction then runs with the default configuration, so
-the artefact's own feature parameters, statistics and windows must be the ones used.
+The session's trained project (`tiny_run`, tests/conftest.py: mlp on log_mel, svm on
+mfcc_stats) was trained with feature parameters other than conf/base's; prediction then runs
+with the default configuration, so the artefact's own feature parameters, statistics and
+windows must be the ones used.
 """
 
 from __future__ import annotations
@@ -16,28 +17,18 @@ import pytest
 
 from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.genre_classifier import GenreClassifier
-from tests.commands.conftest import run_command
-from tests.conftest import PROJECT_ROOT, copy_project
-from tests.pipelines.modelling.conftest import run_session, train_tiny_project
+from tests.conftest import PROJECT_ROOT, TINY_RUN_ARCHITECTURES, TinyRun, run_command
+from tests.pipelines.modelling.conftest import run_session
 
-ARCHITECTURES = ["mlp", "svm"]
-# Not conf/base's values (n_mels 64, 128-frame windows; 20 MFCCs of 128-frame windows).
-TRAINED_FEATURES = {
-    "feature_engineering": {
-        "feature_sets": {
-            "log_mel": {"params": {"n_mels": 32}, "window": {"frames": 32, "hop": 16}},
-            "mfcc_stats": {"params": {"n_mfcc": 13, "window_frames": 64, "window_hop": 32}},
-        }
-    }
-}
+# Trained with conf/base's n_mels 64 and 128-frame windows replaced by 32 mel bands in
+# 32-frame windows, and 20 MFCCs of 128-frame windows by 13 of 64 (TINY_RUN_FEATURES).
+ARCHITECTURES = TINY_RUN_ARCHITECTURES
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(tiny_run: TinyRun) -> Path:
     """A project copy trained on tiny data with non-default feature parameters."""
-    project = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("artefact"))
-    train_tiny_project(project, ARCHITECTURES, TRAINED_FEATURES)
-    return project
+    return tiny_run.project
 
 
 def tracks_of(project: Path) -> pd.DataFrame:

@@ -1,10 +1,10 @@
-"""Classifying audio for real: a tiny training run, `gtzan-kedro predict`, the model server.
+"""Classifying audio for real: the suite's trained project, `gtzan-kedro predict`, the server.
 
-One project copy is trained once for the whole module (two fast architectures, 6 clips of 4 s
-per genre), so the accuracy bar below is for a small model: more than half of 20 clips it never
-heard right, and the true genre among the top three for 17 of them. A broken preprocessing
-misses both: normalising with statistics off by 10 dB gives 8 right and 13 in the top three.
-Prediction and serving load the registry's champion, the model artefact training logged.
+The project is the session's `tiny_run` (tests/conftest.py: two fast architectures, 6 clips of
+4 s per genre, feature parameters other than conf/base's), so the accuracy bar below is for a
+small model: more than half of 20 clips it never heard right, and the true genre among the top
+three for 17 of them. Prediction and serving load the registry's champion, the model artefact
+training logged, with the feature parameters it was trained with.
 """
 
 from __future__ import annotations
@@ -33,16 +33,8 @@ from gtzan_kedro.genres import GENRES
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.sources.generator import synthesise_clip
 from tests.commands.conftest import BIN, background, free_port, run_command, wait_for_http
-from tests.conftest import PROJECT_ROOT, SAMPLE_RATE, copy_project
-from tests.pipelines.modelling.conftest import train_tiny_project
+from tests.conftest import PROJECT_ROOT, SAMPLE_RATE, TinyRun, copy_project
 
-ARCHITECTURES = ["mlp", "svm"]
-# Given at training time only: prediction reads the models' own parameters.
-TRAINING = {
-    "ingestion": {"generator": {"clips_per_genre": 6, "clip_seconds": 4.0}},
-    "feature_engineering": {"split": {"validation_size": 0.2, "test_size": 0.2}},
-    "modelling": {"training": {"epochs": 10, "batch_size": 16, "early_stopping_patience": 3}},
-}
 HOP_LENGTH = 512  # conf/base log_mel.hop_length, and mfcc_stats'
 UNSEEN_SECONDS = 8.0
 # (extension, sample rate, channels, subtype): every format, rate and channel count in turn.
@@ -73,11 +65,9 @@ def genre_of(file: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(tiny_run: TinyRun) -> Path:
     """A project copy after `kedro run` (ingestion to reporting) on two architectures."""
-    project = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("inference"))
-    train_tiny_project(project, ARCHITECTURES, TRAINING)
-    return project
+    return tiny_run.project
 
 
 @pytest.fixture(scope="module")
