@@ -1,6 +1,6 @@
 """Track accuracy of the MFCC + SVM baseline against the musicnn transfer models.
 
-For each dataset (the embedded default, 30 clips per genre of 10 s, and a GTZAN-sized
+For each dataset (the embedded default, 30 clips per genre of 5 s, and a GTZAN-sized
 generated one, 100 clips per genre of 30 s), in a fresh project copy whose parameters keep
 only the architectures compared (``--architectures``; feature engineering then computes only
 the feature sets they read, here ``mfcc_stats`` and ``musicnn``):
@@ -91,7 +91,7 @@ def main() -> None:
     for name in args.datasets:
         size = DATASETS[name]
         described = (
-            "30 clips/genre x 10 s" if size is None else f"{size[0]} clips/genre x {size[1]:g} s"
+            "30 clips/genre x 5 s" if size is None else f"{size[0]} clips/genre x {size[1]:g} s"
         )
         print(f"\n=== {name}: {described} ===", flush=True)
         started = time.perf_counter()
