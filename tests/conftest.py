@@ -224,7 +224,8 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
     }
     logs = {}
     for name, options in runs.items():
-        result = run_command("kedro", "run", *options, cwd=project)
+        # A loaded machine (CI, shared runners) may take minutes over each of these runs.
+        result = run_command("kedro", "run", *options, cwd=project, timeout=1200)
         logs[name] = result.stdout + result.stderr
         assert result.returncode == 0, f"kedro run ({name}) failed:\n{logs[name][-5000:]}"
     return TinyRun(project=project, logs=logs)
