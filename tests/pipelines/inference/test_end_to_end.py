@@ -24,8 +24,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 from mlflow.tracking import MlflowClient
 
 from gtzan_kedro.features.windows import sliding_windows
@@ -219,13 +217,11 @@ def test_kedro_run_inference_covers_short_exact_and_long_clips_with_a_named_mode
     for name, length in lengths.items():
         sf.write(tmp_path / f"{name}.wav", samples[:length], SAMPLE_RATE)
     output = tmp_path / "predictions.csv"
-    runtime_params = {
-        "inference": {"files": str(tmp_path / "*.wav"), "model": "mlp", "output": str(output)}
-    }
+    params = f"inference.files={tmp_path / '*.wav'},inference.model=mlp,inference.output={output}"
 
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
-        session.run(pipeline_names=["inference"])
+    result = run_command("kedro", "run", "--pipeline", "inference", "--params", params, cwd=project)
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     table = pd.read_csv(output).set_index("file")
 
     rows = {name: table.loc[str(tmp_path / f"{name}.wav")] for name in lengths}
