@@ -159,7 +159,12 @@ def _run_inference(
     ) as session:
         if not verbose:  # after the session, which sets up Kedro's logging
             configure_logging(QUIET_LOGGING)
+        # When the project's parameters declare other architectures than the package's
+        # checkout (a copy, --env), the first context registers the pipelines again and so
+        # drops the run's selection: every pipeline (plots, statistics) would be imported and
+        # built. Created once here, the run then builds the inference pipeline alone.
         try:
+            session.load_context()
             session.run(pipeline_names=["inference"])
         except (InputError, DatasetError) as error:
             raise click.ClickException(str(input_error_in(error) or error)) from None
