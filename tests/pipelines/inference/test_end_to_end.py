@@ -145,11 +145,9 @@ def test_the_champion_is_one_mlflow_model_of_preprocessing_and_classifier(
     project: Path, best: str, mlflow_client: MlflowClient, tmp_path: Path
 ):
     champion = mlflow_client.get_model_version_by_alias("genre_classifier", "champion")
-    logged = mlflow.artifacts.download_artifacts(
-        "models:/genre_classifier@champion",
-        dst_path=str(tmp_path),
-        tracking_uri=f"sqlite:///{project}/mlflow.db",
-    )
+    # Through the project's own client: this process's default registry is another store.
+    location = mlflow_client.get_logged_model(champion.model_id).artifact_location
+    logged = mlflow.artifacts.download_artifacts(location, dst_path=str(tmp_path))
     model = mlflow.models.Model.load(logged)
 
     assert champion.tags["architecture"] == best
