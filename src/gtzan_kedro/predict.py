@@ -16,7 +16,7 @@ from typing import Any
 import click
 import pandas as pd
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
-from kedro.framework.project import configure_logging, settings
+from kedro.framework.project import configure_logging, pipelines, settings
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DatasetError
@@ -159,11 +159,13 @@ def _run_inference(
     ) as session:
         if not verbose:  # after the session, which sets up Kedro's logging
             configure_logging(QUIET_LOGGING)
-        # When the project's parameters declare other architectures than the package's
-        # checkout (a copy, --env), the first context registers the pipelines again and so
-        # drops the run's selection: every pipeline (plots, statistics) would be imported and
-        # built. Created once here, the run then builds the inference pipeline alone.
         try:
+            # Contexts read the parameters, which Kedro checks against the registered
+            # pipelines: the inference pipeline alone, not every pipeline's plots and
+            # statistics. When the project declares other architectures than the package's
+            # checkout (a copy, --env), the first context registers the pipelines again and
+            # forgets that selection: made here, the run's own context then keeps it.
+            pipelines.set_requested(["inference"])
             session.load_context()
             session.run(pipeline_names=["inference"])
         except (InputError, DatasetError) as error:
