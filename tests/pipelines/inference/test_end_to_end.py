@@ -146,7 +146,7 @@ def test_the_champion_is_one_mlflow_model_of_preprocessing_and_classifier(
 ):
     champion = mlflow_client.get_model_version_by_alias("genre_classifier", "champion")
     # Through the project's own client: this process's default registry is another store.
-    location = mlflow_client.get_logged_model(champion.model_id).artifact_location
+    location = mlflow_client.get_model_version_download_uri(champion.name, champion.version)
     logged = mlflow.artifacts.download_artifacts(location, dst_path=str(tmp_path))
     model = mlflow.models.Model.load(logged)
 
