@@ -1,6 +1,6 @@
 """Out-of-fold track accuracy and training time per architecture, before and after a change.
 
-For each dataset (the embedded default, 30 clips per genre of 10 s, and a GTZAN-sized
+For each dataset (the embedded default, 30 clips per genre of 5 s, and a GTZAN-sized
 generated one, 100 clips per genre of 30 s by default), in a fresh project copy whose
 parameters keep only the architectures compared (``--architectures``, blocks of conf/base or
 of an environment such as ``conf/transfer``; ``<block>__<feature set>`` is a block on another
@@ -186,7 +186,7 @@ def main() -> None:
     for name in args.datasets:
         size = DATASETS[name]
         described = (
-            "30 clips/genre x 10 s" if size is None else f"{size[0]} clips/genre x {size[1]:g} s"
+            "30 clips/genre x 5 s" if size is None else f"{size[0]} clips/genre x {size[1]:g} s"
         )
         print(f"\n=== {name}: {described}, {' '.join(args.split)} ===", flush=True)
         started = time.perf_counter()

@@ -1,6 +1,6 @@
 """How separable is the embedded generated dataset? A quick proxy for the deep models.
 
-Generates the default dataset (30 clips per genre, 10 s, 22050 Hz), summarises every track by
+Generates the default dataset (30 clips per genre, 5 s, 22050 Hz), summarises every track by
 the mean and standard deviation over time of its 64-band log-mel spectrogram (n_fft 2048,
 hop 512: the pipeline's own features) and reports 5-fold stratified cross-validated accuracy
 of a logistic regression on standardised features and of an RBF SVM, with the confusion
@@ -91,7 +91,7 @@ def main() -> None:
     """Parse arguments, then generate and evaluate once per seed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips-per-genre", type=int, default=30)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--sample-rate", type=int, default=22050)
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     args = parser.parse_args()

@@ -1,13 +1,16 @@
-"""Shared fixtures: tiny real WAV clips in GTZAN's layout and a throw-away project copy."""
+"""Shared fixtures: tiny real WAV clips in GTZAN's layout, throw-away project copies, and one
+tiny trained project (`tiny_run`) that every test of a trained project reads."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import absl.logging
@@ -32,6 +35,7 @@ absl.logging.get_absl_handler().python_handler.stream = sys.__stderr__
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_RATE = 22050
+BIN = Path(sys.executable).parent  # the virtual environment's console scripts
 
 
 @pytest.fixture(autouse=True)
@@ -153,3 +157,94 @@ def deadline(seconds: int) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def command_env() -> dict[str, str]:
+    """The environment of a command typed in a shell, telemetry off as in the Makefile."""
+    env = os.environ.copy()
+    env.update(KEDRO_DISABLE_TELEMETRY="true", DO_NOT_TRACK="1")
+    return env
+
+
+def run_command(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run a console script of the virtual environment; output captured, no terminal."""
+    return subprocess.run(
+        [str(BIN / args[0]), *args[1:]],
+        cwd=cwd,
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+# The one trained project of the suite (`tiny_run`): 6 generated clips of 4 s per genre, the
+# mlp (log_mel) and the svm (mfcc_stats) trained up to 10 epochs. Its feature parameters are
+# not conf/base's (32 mel bands, 32-frame windows; 13 MFCCs of 64-frame windows), so whatever
+# predicts with the default configuration must use the artefact's own.
+TINY_RUN_ARCHITECTURES = ["mlp", "svm"]
+TINY_RUN_EPOCHS = 10
+TINY_RUN_FEATURES = ",".join(
+    [
+        "ingestion.generator.clips_per_genre=6",
+        "ingestion.generator.clip_seconds=4.0",
+        "feature_engineering.split.validation_size=0.2",
+        "feature_engineering.split.test_size=0.2",
+        "feature_engineering.feature_sets.log_mel.params.n_mels=32",
+        "feature_engineering.feature_sets.log_mel.window.frames=32",
+        "feature_engineering.feature_sets.log_mel.window.hop=16",
+        "feature_engineering.feature_sets.mfcc_stats.params.n_mfcc=13",
+        "feature_engineering.feature_sets.mfcc_stats.params.window_frames=64",
+        "feature_engineering.feature_sets.mfcc_stats.params.window_hop=32",
+        "feature_engineering.executor.n_jobs=1",
+    ]
+)
+TINY_RUN_TRAINING = (
+    f"modelling.training.epochs={TINY_RUN_EPOCHS},modelling.training.batch_size=16,"
+    "modelling.training.early_stopping_patience=3"
+)
+
+
+@dataclass(frozen=True)
+class TinyRun:
+    """A project copy after `kedro run` of every pipeline, and what each run printed."""
+
+    project: Path
+    logs: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
+    """The project as after `make run`, on tiny settings: data, models, reports, MLflow store.
+
+    Three `kedro run`s as typed (features, modelling, reporting), so its MLflow experiment
+    holds exactly three runs. Trained once for the whole session and shared: tests may add
+    files of their own to it, but must not train, re-run a tracked pipeline or delete anything.
+    """
+    # Its MLflow store is mlflow.db in the copy's root, where `mlflow ui` finds it.
+    project = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("tiny_run"))
+    runs = {
+        "features": [
+            "--pipelines",
+            "ingestion,feature_engineering",
+            "--params",
+            TINY_RUN_FEATURES,
+        ],
+        "modelling": [
+            "--pipeline",
+            "modelling",
+            "--namespaces",
+            ",".join(TINY_RUN_ARCHITECTURES),
+            "--params",
+            f"{TINY_RUN_FEATURES},{TINY_RUN_TRAINING}",
+        ],
+        "reporting": ["--pipeline", "reporting", "--params", TINY_RUN_FEATURES],
+    }
+    logs = {}
+    for name, options in runs.items():
+        # A loaded machine (CI, shared runners) may take minutes over each of these runs.
+        result = run_command("kedro", "run", *options, cwd=project, timeout=1200)
+        logs[name] = result.stdout + result.stderr
+        assert result.returncode == 0, f"kedro run ({name}) failed:\n{logs[name][-5000:]}"
+    return TinyRun(project=project, logs=logs)

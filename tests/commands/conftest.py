@@ -7,20 +7,27 @@ import random
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, copy_project
+# run_command, command_env, BIN, TinyRun and the session's `tiny_run` live in tests/conftest.py
+# (every directory's tests share the one trained project); imported here under their old home.
+from tests.conftest import (  # noqa: F401
+    BIN,
+    PROJECT_ROOT,
+    TINY_RUN_ARCHITECTURES,
+    TinyRun,
+    command_env,
+    copy_project,
+    run_command,
+)
 
-BIN = Path(sys.executable).parent  # the virtual environment's console scripts
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 # Flags this machine needs (no sandbox as root, no GPU, nothing fetched in the background).
@@ -35,40 +42,8 @@ CHROMIUM_FLAGS = [
     # The page may only reach the server under test (kedro-viz links Google Fonts).
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
-# A tiny embedded dataset and tiny models: the whole project runs in well under a minute.
-TINY_FEATURES = ",".join(
-    [
-        "ingestion.generator.clips_per_genre=4",
-        "ingestion.generator.clip_seconds=3.0",
-        "feature_engineering.split.validation_size=0.25",
-        "feature_engineering.split.test_size=0.25",
-        "feature_engineering.feature_sets.log_mel.window.frames=32",
-        "feature_engineering.feature_sets.log_mel.window.hop=16",
-        "feature_engineering.executor.n_jobs=1",
-    ]
-)
-TINY_TRAINING = "modelling.training.epochs=2,modelling.training.batch_size=16"
-ARCHITECTURES = ["mlp", "svm"]
-
-
-def command_env() -> dict[str, str]:
-    """The environment of a command typed in a shell, telemetry off as in the Makefile."""
-    env = os.environ.copy()
-    env.update(KEDRO_DISABLE_TELEMETRY="true", DO_NOT_TRACK="1")
-    return env
-
-
-def run_command(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run a console script of the virtual environment; output captured, no terminal."""
-    return subprocess.run(
-        [str(BIN / args[0]), *args[1:]],
-        cwd=cwd,
-        env=command_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+# The architectures the shared trained project (`tiny_run`, tests/conftest.py) trains.
+ARCHITECTURES = TINY_RUN_ARCHITECTURES
 
 
 def free_port() -> int:
@@ -147,39 +122,6 @@ def require_chromium() -> Path:
     if missing:
         pytest.skip(f"{missing}; the browser test needs it.")
     return CHROMIUM
-
-
-@dataclass(frozen=True)
-class TinyRun:
-    """A project copy after `kedro run` of every pipeline, and what each run printed."""
-
-    project: Path
-    logs: dict[str, str]
-
-
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
-    """The project as after `make run`, on tiny settings: data, models, reports, MLflow store."""
-    # Its MLflow store is mlflow.db in the copy's root, where `mlflow ui` finds it.
-    project = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("commands"))
-    runs = {
-        "features": ["--pipelines", "ingestion,feature_engineering", "--params", TINY_FEATURES],
-        "modelling": [
-            "--pipeline",
-            "modelling",
-            "--namespaces",
-            ",".join(ARCHITECTURES),
-            "--params",
-            f"{TINY_FEATURES},{TINY_TRAINING}",
-        ],
-        "reporting": ["--pipeline", "reporting", "--params", TINY_FEATURES],
-    }
-    logs = {}
-    for name, options in runs.items():
-        result = run_command("kedro", "run", *options, cwd=project)
-        logs[name] = result.stdout + result.stderr
-        assert result.returncode == 0, f"kedro run ({name}) failed:\n{logs[name][-5000:]}"
-    return TinyRun(project=project, logs=logs)
 
 
 @pytest.fixture

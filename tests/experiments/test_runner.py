@@ -19,7 +19,10 @@ LARGE = {"name": "large", "overrides": {UNITS: [32]}}
 
 
 @pytest.mark.slow
-def test_each_experiment_is_its_own_run_with_its_overrides(queue_project: Path):
+def test_each_experiment_is_its_own_run_and_a_rerun_starts_only_those_that_changed(
+    queue_project: Path,
+):
+    # One queue's sessions serve both: what its first run records, then what a rerun adds.
     summary = run_queue(tiny_queue(SMALL, LARGE), queue_project, code_version=CODE_VERSION)
 
     runs = experiment_runs(queue_project)
@@ -50,17 +53,13 @@ def test_each_experiment_is_its_own_run_with_its_overrides(queue_project: Path):
     }
     assert "#/compare-runs?runs=" in summary.markdown
 
-
-@pytest.mark.slow
-def test_a_rerun_starts_only_the_experiments_that_changed(queue_project: Path):
-    first = run_queue(tiny_queue(SMALL, LARGE), queue_project, code_version=CODE_VERSION)
     again = run_queue(tiny_queue(SMALL, LARGE), queue_project, code_version=CODE_VERSION)
 
     assert {name: len(runs) for name, runs in experiment_runs(queue_project).items()} == {
         "small": 1,
         "large": 1,
     }
-    assert again.parent_run_id == first.parent_run_id  # one parent run per queue
+    assert again.parent_run_id == summary.parent_run_id  # one parent run per queue
     assert list(again.table["state"]) == ["done", "done"]
 
     changed = {"name": "large", "overrides": {UNITS: [16]}}

@@ -1,13 +1,15 @@
 """The one model artefact: what `predict` answers for a test track is what evaluation computed.
 
-A project copy is trained once for the module (mlp on log_mel, svm on mfcc_stats) with feature
-parameters other than conf/base's; prediction then runs with the default configuration, so
-the artefact's own feature parameters, statistics and windows must be the ones used.
+The session's trained project (`tiny_run`, tests/conftest.py: mlp on log_mel, svm on
+mfcc_stats) was trained with feature parameters other than conf/base's; prediction then runs
+with the default configuration, so the artefact's own feature parameters, statistics and
+windows must be the ones used.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,28 +18,17 @@ import pytest
 
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
-from tests.commands.conftest import run_command
-from tests.conftest import PROJECT_ROOT, copy_project
-from tests.pipelines.modelling.conftest import run_session, train_tiny_project
+from tests.conftest import PROJECT_ROOT, TINY_RUN_ARCHITECTURES, TinyRun, run_command
 
-ARCHITECTURES = ["mlp", "svm"]
-# Not conf/base's values (n_mels 64, 128-frame windows; 20 MFCCs of 128-frame windows).
-TRAINED_FEATURES = {
-    "feature_engineering": {
-        "feature_sets": {
-            "log_mel": {"params": {"n_mels": 32}, "window": {"frames": 32, "hop": 16}},
-            "mfcc_stats": {"params": {"n_mfcc": 13, "window_frames": 64, "window_hop": 32}},
-        }
-    }
-}
+# Trained with conf/base's n_mels 64 and 128-frame windows replaced by 32 mel bands in
+# 32-frame windows, and 20 MFCCs of 128-frame windows by 13 of 64 (TINY_RUN_FEATURES).
+ARCHITECTURES = TINY_RUN_ARCHITECTURES
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(tiny_run: TinyRun) -> Path:
     """A project copy trained on tiny data with non-default feature parameters."""
-    project = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("artefact"))
-    train_tiny_project(project, ARCHITECTURES, TRAINED_FEATURES)
-    return project
+    return tiny_run.project
 
 
 def tracks_of(project: Path) -> pd.DataFrame:
@@ -49,10 +40,25 @@ def tracks_of(project: Path) -> pd.DataFrame:
 
 
 def predict_in_session(project: Path, files: list[str], model: str, output: Path) -> pd.DataFrame:
-    """`kedro run --pipeline inference` with the default configuration; the table it wrote."""
-    inference = {"files": files, "model": model, "output": str(output)}
-    run_session(project, ["inference"], {"inference": inference})
-    return pd.read_csv(output)
+    """`kedro run --pipeline inference` with the default configuration; the table it wrote.
+
+    The files are copied into one folder beside ``output``, which the run classifies; the
+    table's ``file`` column names the originals again. A `kedro run` process of its own: in
+    this process kedro-mlflow's hook would reopen the run of the last tracked session, which
+    may belong to another project copy's store.
+    """
+    folder = output.parent / "clips"
+    folder.mkdir()
+    originals = {}
+    for file in files:
+        originals[str(folder / Path(file).name)] = file
+        shutil.copy(file, folder / Path(file).name)
+    params = f"inference.files={folder},inference.model={model},inference.output={output}"
+    result = run_command("kedro", "run", "--pipeline", "inference", "--params", params, cwd=project)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    table = pd.read_csv(output)
+    table["file"] = table["file"].map(originals)
+    return table
 
 
 def evaluated(project: Path, architecture: str) -> pd.DataFrame:
