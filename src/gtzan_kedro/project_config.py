@@ -19,7 +19,7 @@ from typing import Any
 from kedro.framework.project import settings
 
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.project_path import project_root
+from gtzan_kedro.project_path import check_environment, project_root
 
 # The artist-filtered lists give three artist-disjoint partitions: one fold each.
 ARTIST_FOLDS = 3
@@ -51,6 +51,7 @@ def read_parameters(
         runtime_params=runtime_params,
         **settings.CONFIG_LOADER_ARGS,
     )
+    check_environment(loader)
     return loader["parameters"]
 
 

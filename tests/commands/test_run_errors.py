@@ -14,7 +14,7 @@ from tests.conftest import tone
     [
         (
             "ingestion.source=kaggle",
-            "Error: Invalid parameter ingestion.source='kaggle': input should be 'generated', 'local' or 'download'.",
+            "Error: Invalid parameter ingestion.source='kaggle': use one of download, fma, generated, local.",
         ),
         (
             "ingestion.source=local,ingestion.local_path=/nowhere/gtzan",
