@@ -81,5 +81,3 @@ def test_model_comparison_notebook_runs(tiny_run: TinyRun):
     assert "Reporting run 'reporting stratified'" in printed
     # Training curves, confusion matrices, reliability diagrams and the map of the test tracks.
     assert images(executed) == 4
-    # Training curves and confusion matrices.
-    assert images(executed) == 2
