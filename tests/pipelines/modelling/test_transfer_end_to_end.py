@@ -24,9 +24,6 @@ from gtzan_kedro.models.genre_classifier import GenreClassifier
 from tests.conftest import PROJECT_ROOT, copy_project
 from tests.pipelines.modelling.conftest import TINY_FEATURES, _merge
 
-# Three clips per genre: one each for training, validation and test.
-FEATURES = _merge(TINY_FEATURES, {"ingestion": {"generator": {"clips_per_genre": 3}}})
-
 SCRATCH = ("svm", "gru", "cnn")
 TRANSFER = yaml.safe_load((PROJECT_ROOT / "conf" / "transfer" / "parameters.yml").read_text())
 TRANSFER_BLOCKS = TRANSFER["modelling"]["architectures"]
@@ -73,7 +70,7 @@ def transfer_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, in
         run(
             project,
             ["ingestion", "feature_engineering", "modelling", "reporting"],
-            _merge(FEATURES, OPTIONS),
+            _merge(TINY_FEATURES, OPTIONS),
         )
     return project, len(embedded)
 
