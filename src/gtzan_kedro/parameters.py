@@ -232,7 +232,11 @@ class ExampleFigures(_Block):
 
 
 class Ingestion(_Block):
-    """``ingestion``: where the raw clips come from and what a usable clip is."""
+    """``ingestion``: where the raw clips come from and what a usable clip is.
+
+    A source added later brings its own block (``ingestion.<source name>``), which its function
+    reads and checks; any other unknown key is an error.
+    """
 
     # A registered source (src/gtzan_kedro/sources/), checked against the registry.
     source: str
@@ -244,6 +248,18 @@ class Ingestion(_Block):
     checks: ClipChecks
     generator: Generator
     example_figures: ExampleFigures
+
+    @model_validator(mode="before")
+    @classmethod
+    def _leave_sources_their_blocks(cls, values: Any) -> Any:
+        """Set aside the blocks named after a registered source that this schema does not type."""
+        if not isinstance(values, dict):
+            return values
+        return {
+            key: value
+            for key, value in values.items()
+            if key in cls.model_fields or key not in SOURCES
+        }
 
 
 class Parameters(_Block):
