@@ -9,7 +9,7 @@ from gtzan_kedro.models import augmentation
 from gtzan_kedro.models.augmentation import augment_batch
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.pipelines.modelling.nodes import build_model
-from tests.pipelines.modelling.conftest import TINY_TRAINING
+from tests.pipelines.modelling.conftest import GTZAN_LABEL_SET, GTZAN_MODEL_INPUT, TINY_TRAINING
 
 HEAVY = {
     "time_masks": 2,
@@ -103,7 +103,7 @@ def test_only_training_batches_are_augmented(
     architecture = parameters["modelling"]["architectures"][block]
     training = TINY_TRAINING | {"epochs": 2, "augmentation": HEAVY, "label_smoothing": 0.1}
     adapter = get_adapter("keras")
-    model = build_model(train["examples"], architecture, seed=0)
+    model = build_model(train["examples"], GTZAN_MODEL_INPUT, GTZAN_LABEL_SET, architecture, seed=0)
 
     model, history = adapter.fit(
         model,
