@@ -104,7 +104,8 @@ def test_the_artefact_keeps_the_feature_parameters_it_was_trained_with(project: 
     assert (svm.feature_set, svm.feature_params["n_mfcc"], svm.window) == ("mfcc_stats", 13, None)
     # Prediction above ran with conf/base, whose feature parameters differ.
     defaults = (PROJECT_ROOT / "conf" / "base" / "parameters_feature_engineering.yml").read_text()
-    assert "n_mels: 64" in defaults and "frames: 128" in defaults
+    shared = (PROJECT_ROOT / "conf" / "base" / "globals.yml").read_text()
+    assert "n_mels: 64" in shared and "frames: 128" in defaults
 
 
 @pytest.mark.slow

@@ -67,7 +67,7 @@ def test_the_refit_model_is_registered_with_the_cross_validated_figures(
     )
     assert {"data_fingerprint", "split_fingerprint", "test_tracks_fingerprint"} <= set(tags)
     assert tags["split_strategy"] == "kfold" and tags["data_source"] == "generated"
-    assert sum(json.loads(tags["labels"]).values()) == 30
+    assert sum(json.loads(tags["label_counts"]).values()) == 30
     assert float(tags["track_ece"]) == pytest.approx(best["track_ece"], abs=1e-4)
 
     # The description is the model card of those tags.
