@@ -79,9 +79,10 @@ def served_model(project: Path, architecture: str, code: Path | None) -> str:
         return uri
     copy = project / "served" / architecture
     shutil.rmtree(copy, ignore_errors=True)
-    mlflow.artifacts.download_artifacts(
-        uri, dst_path=str(copy), tracking_uri=f"sqlite:///{project}/mlflow.db"
-    )
+    store = f"sqlite:///{project}/mlflow.db"
+    # A models:/ URI is resolved through the registry, which tracking_uri= does not set.
+    mlflow.set_registry_uri(store)
+    mlflow.artifacts.download_artifacts(uri, dst_path=str(copy), tracking_uri=store)
     shutil.rmtree(copy / "code" / "gtzan_kedro")
     shutil.copytree(code, copy / "code" / "gtzan_kedro", ignore=shutil.ignore_patterns("*.pyc"))
     return str(copy)
