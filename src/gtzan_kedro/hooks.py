@@ -21,6 +21,7 @@ from gtzan_kedro.project_config import (
     end_session,
     use_session_parameters,
 )
+from gtzan_kedro.project_path import check_environment
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ class ParameterValidationHook:
         First of all hooks: reading ``context.params`` builds the pipelines (Kedro validates
         typed ``params:`` inputs against them), so the layout comes from the loader before.
         """
+        check_environment(context.config_loader)  # a missing --env folder, named
         use_session_parameters(context.config_loader["parameters"])
         validate_parameters(context.params)
 
