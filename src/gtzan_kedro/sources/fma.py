@@ -22,7 +22,7 @@ import pandas as pd
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.sources.download import fetch_archive
-from gtzan_kedro.sources.local_copy import SourceClip
+from gtzan_kedro.sources.local_copy import SourceClip, ZipMembers
 from gtzan_kedro.sources.registry import SOURCE_INDEX_COLUMNS, Collection, source
 
 logger = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ def _audio(root: Path, subset: str) -> dict[str, SourceClip]:
     if archive.is_file():
         with zipfile.ZipFile(archive) as listing:
             infos = listing.infolist()
-        reader = _ZipReader(archive)
+        reader = ZipMembers(archive)
         prefix = f"fma_{subset}/"
         return {
             match.group(2): SourceClip(
@@ -172,20 +172,6 @@ def _file_clip(path: Path) -> SourceClip:
     """A file as a clip stamped with its size and modification time."""
     status = path.stat()
     return SourceClip(path.read_bytes, f"{status.st_size}:{status.st_mtime_ns}")
-
-
-class _ZipReader:
-    """Reads members of one zip archive, opening it once."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._archive: zipfile.ZipFile | None = None
-
-    def read(self, name: str) -> bytes:
-        """Return the bytes of the member ``name``."""
-        if self._archive is None:
-            self._archive = zipfile.ZipFile(self._path)
-        return self._archive.read(name)
 
 
 def fetch_fma(settings: dict[str, Any], subset: str, downloads: Path | None) -> Path:

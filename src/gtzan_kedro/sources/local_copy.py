@@ -374,7 +374,7 @@ def _open_zip(path: Path, label_folders: LabelFolders) -> LocalCopy:
             raise _refuse(path, _Refused(info.filename, reason))
     files = {info.filename: info for info in infos if not info.is_dir()}
     root, members = _pick_root(path, list(files), label_folders)
-    reader = _ZipClips(path)
+    reader = ZipMembers(path)
     return LocalCopy(
         path,
         "zip archive",
@@ -388,7 +388,7 @@ def _open_zip(path: Path, label_folders: LabelFolders) -> LocalCopy:
     )
 
 
-class _ZipClips:
+class ZipMembers:
     """Reads members of one zip archive, opening it once (zip members are randomly accessible)."""
 
     def __init__(self, path: Path) -> None:
