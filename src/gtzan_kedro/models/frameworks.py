@@ -36,7 +36,7 @@ class FrameworkAdapter(Protocol):
         training: dict[str, Any],
         seed: int,
     ) -> tuple[Any, History]:
-        """Fit ``model``; return it with its per-epoch history (``{}`` for one-step fits)."""
+        """Fit ``model``; return it with its per-epoch history (one entry for one-step fits)."""
 
     def predict_proba(self, model: Any, examples: np.ndarray, n_classes: int) -> np.ndarray:
         """Class probabilities ``(n, n_classes)`` of ``examples``."""
@@ -171,10 +171,29 @@ class SklearnAdapter:
         training: dict[str, Any],
         seed: int,
     ) -> tuple[Any, History]:
-        """Fit in one step on the training examples; the validation split is not needed."""
+        """Fit in one step on the training examples; the history is that one step's scores."""
         if "random_state" in model.get_params():
             model.set_params(random_state=seed)
-        return model.fit(np.asarray(train[0]), train[1]), {}
+        model.fit(np.asarray(train[0]), train[1])
+        (loss, accuracy), (val_loss, val_accuracy) = (
+            self._scores(model, *split) for split in (train, validation)
+        )
+        history = {
+            "loss": [loss],
+            "accuracy": [accuracy],
+            "val_loss": [val_loss],
+            "val_accuracy": [val_accuracy],
+        }
+        return model, history
+
+    def _scores(self, model: Any, examples: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+        """Cross-entropy and accuracy of ``model`` on labelled examples, as Keras reports them."""
+        labels = np.asarray(labels)
+        n_classes = int(max(model.classes_.max(), labels.max())) + 1
+        probabilities = self.predict_proba(model, examples, n_classes)
+        truth = probabilities[np.arange(len(labels)), labels]
+        loss = float(-np.log(np.clip(truth, 1e-7, 1.0)).mean())
+        return loss, float((probabilities.argmax(axis=1) == labels).mean())
 
     def predict_proba(self, model: Any, examples: np.ndarray, n_classes: int) -> np.ndarray:
         """``predict_proba``, with a zero column for any class the estimator never saw."""

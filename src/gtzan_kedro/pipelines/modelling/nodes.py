@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix
 
 from gtzan_kedro.errors import InputError
@@ -312,18 +313,13 @@ def plot_training_curves(history: dict[str, list[float]]) -> Figure:
     """Loss and accuracy per epoch on the training and validation splits."""
     figure = Figure(figsize=(11, 4))
     loss_axes, accuracy_axes = figure.subplots(1, 2)
-    if not history:
-        figure.text(
-            0.5, 0.5, "Fitted in one step: no training epochs to plot.", ha="center", va="center"
-        )
-        loss_axes.set_axis_off()
-        accuracy_axes.set_axis_off()
-        return figure
     epochs = np.arange(1, len(history["loss"]) + 1)
     for axes, metric in ((loss_axes, "loss"), (accuracy_axes, "accuracy")):
         axes.plot(epochs, history[metric], marker="o", label="train")
         axes.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
         axes.set(xlabel="epoch", ylabel=metric, title=metric.capitalize())
+        axes.set_xlim(0.5, len(epochs) + 0.5)  # whole epochs, a one-step fit included
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         axes.legend()
     figure.tight_layout()
     return figure
@@ -350,6 +346,5 @@ def history_metrics(history: dict[str, list[float]]) -> dict[str, Any]:
         ]
         for name, values in history.items()
     }
-    if history:
-        logged["epochs_trained"] = {"value": len(history["loss"]), "step": 0}
+    logged["epochs_trained"] = {"value": len(history["loss"]), "step": 0}
     return logged
