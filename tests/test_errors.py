@@ -9,6 +9,7 @@ import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from kedro.io import DataCatalog, DatasetError
 
 from gtzan_kedro.errors import InputError, input_error_in
 from gtzan_kedro.settings import CONFIG_LOADER_ARGS
@@ -44,6 +45,41 @@ def test_a_store_locked_by_another_writer_says_to_wait(tmp_path: Path):
 
     assert "is locked by another process writing to it" in one_line(raised.value)
     writer.close()
+
+
+def test_an_input_no_run_has_written_is_named_with_its_path(tmp_path: Path):
+    catalog = DataCatalog.from_config(
+        {
+            "log_mel.train_examples": {
+                "type": "gtzan_kedro.datasets.numpy_array.NumpyArrayDataset",
+                "filepath": str(tmp_path / "train_examples.npy"),
+            }
+        }
+    )
+
+    with pytest.raises(DatasetError) as raised:
+        catalog.load("log_mel.train_examples")
+
+    message = one_line(raised.value)
+    assert message.startswith("'log_mel.train_examples' has not been written (")
+    assert f"{tmp_path / 'train_examples.npy'} is missing): run the pipeline" in message
+
+
+def test_a_dataset_that_fails_for_another_reason_is_not_called_unwritten(tmp_path: Path):
+    (tmp_path / "train_examples.npy").write_bytes(b"not a numpy file")
+    catalog = DataCatalog.from_config(
+        {
+            "examples": {
+                "type": "gtzan_kedro.datasets.numpy_array.NumpyArrayDataset",
+                "filepath": str(tmp_path / "train_examples.npy"),
+            }
+        }
+    )
+
+    with pytest.raises(DatasetError) as raised:
+        catalog.load("examples")
+
+    assert input_error_in(raised.value) is None
 
 
 def test_a_malformed_catalog_is_named(tmp_path: Path):

@@ -30,7 +30,12 @@ def input_error_in(error: BaseException) -> InputError | None:
 
 def _fixable_library_error(error: BaseException) -> InputError | None:
     """A library's error whose cause is the user's files, said in one line, else ``None``."""
-    return _store_error(error) or _yaml_error(error) or _config_folder_error(error)
+    return (
+        _store_error(error)
+        or _yaml_error(error)
+        or _config_folder_error(error)
+        or _unwritten_input_error(error)
+    )
 
 
 def _store_error(error: BaseException) -> InputError | None:
@@ -62,6 +67,27 @@ def _yaml_error(error: BaseException) -> InputError | None:
     if not message.startswith("Invalid YAML"):
         return None
     return InputError(f"{message.splitlines()[0]} Correct its syntax and run again.")
+
+
+def _unwritten_input_error(error: BaseException) -> InputError | None:
+    """Kedro failing to load a run's input whose file no earlier run wrote."""
+    kedro_io = sys.modules.get("kedro.io")
+    if kedro_io is None or not isinstance(error, kedro_io.DatasetError):
+        return None
+    # Kedro's catalog prefixes the dataset's name: "<name>: Failed while loading data ...".
+    name, separator, rest = str(error).partition(": ")
+    if not separator or not rest.startswith("Failed while loading data"):
+        return None
+    missing = error.__cause__
+    while missing is not None and not isinstance(missing, FileNotFoundError):
+        missing = missing.__cause__ or missing.__context__
+    if missing is None:
+        return None
+    return InputError(
+        f"'{name}' has not been written ({missing.filename} is missing): run the pipeline that "
+        "writes it first, with the same --env and --params as this run (a run of another split "
+        "strategy or feature set writes other datasets); `kedro run` runs them all in order."
+    )
 
 
 def _config_folder_error(error: BaseException) -> InputError | None:
