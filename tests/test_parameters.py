@@ -12,8 +12,8 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from gtzan_kedro.errors import InputError
+from gtzan_kedro.models.architectures import ARCHITECTURES
 from gtzan_kedro.parameters import training_for, validate_parameters
-from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
 from gtzan_kedro.pipelines.modelling.nodes import build_model, train_model
 from tests.commands.conftest import run_command
 from tests.pipelines.modelling.conftest import GTZAN_LABEL_SET, GTZAN_MODEL_INPUT

@@ -30,7 +30,7 @@ from pydantic import (
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import FEATURE_SETS
 from gtzan_kedro.features.registry import disordered_parameter
-from gtzan_kedro.pipelines.modelling.architectures import (
+from gtzan_kedro.models.architectures import (
     ARCHITECTURES,
     Fraction,
     merged_training,

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from kedro.io import AbstractDataset
 
+from gtzan_kedro.models.architectures import ARCHITECTURES
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
-from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
 from gtzan_kedro.pipelines.modelling.nodes import build_model, package_classifier, train_model
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 from tests.pipelines.modelling.conftest import (

@@ -11,8 +11,8 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.labels import make_label_set
+from gtzan_kedro.models.architectures import ARCHITECTURES
 from gtzan_kedro.models.genre_classifier import GenreClassifier
-from gtzan_kedro.pipelines.modelling.architectures import ARCHITECTURES
 from gtzan_kedro.pipelines.modelling.nodes import (
     build_model,
     classification_report_table,

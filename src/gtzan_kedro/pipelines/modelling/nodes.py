@@ -23,10 +23,10 @@ from gtzan_kedro.evaluation.calibration import (
 )
 from gtzan_kedro.evaluation.statistics import track_scores_with_intervals
 from gtzan_kedro.labels import check_same_labels
+from gtzan_kedro.models.architectures import get_architecture, merged_training
 from gtzan_kedro.models.calibration import fit_temperature, track_nll
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
-from gtzan_kedro.pipelines.modelling.architectures import get_architecture, merged_training
 from gtzan_kedro.project_config import feature_set_of
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import StandardScaler
 
 from gtzan_kedro.models import musicnn
-from gtzan_kedro.pipelines.modelling.architectures import Fraction, architecture
+from gtzan_kedro.models.architectures.registry import Fraction, architecture
 
 if TYPE_CHECKING:
     import keras
