@@ -47,18 +47,18 @@ def test_a_store_locked_by_another_writer_says_to_wait(tmp_path: Path):
     writer.close()
 
 
-def test_an_input_no_run_has_written_is_named_with_its_path(tmp_path: Path):
-    catalog = DataCatalog.from_config(
-        {
-            "log_mel.train_examples": {
-                "type": "gtzan_kedro.datasets.numpy_array.NumpyArrayDataset",
-                "filepath": str(tmp_path / "train_examples.npy"),
-            }
-        }
-    )
+def load_array(name: str, filepath: Path) -> None:
+    """Load ``filepath`` as the project's array dataset ``name`` through a real catalog."""
+    entry = {
+        "type": "gtzan_kedro.datasets.numpy_array.NumpyArrayDataset",
+        "filepath": str(filepath),
+    }
+    DataCatalog.from_config({name: entry}).load(name)
 
+
+def test_an_input_no_run_has_written_is_named_with_its_path(tmp_path: Path):
     with pytest.raises(DatasetError) as raised:
-        catalog.load("log_mel.train_examples")
+        load_array("log_mel.train_examples", tmp_path / "train_examples.npy")
 
     message = one_line(raised.value)
     assert message.startswith("'log_mel.train_examples' has not been written (")
@@ -67,17 +67,9 @@ def test_an_input_no_run_has_written_is_named_with_its_path(tmp_path: Path):
 
 def test_a_dataset_that_fails_for_another_reason_is_not_called_unwritten(tmp_path: Path):
     (tmp_path / "train_examples.npy").write_bytes(b"not a numpy file")
-    catalog = DataCatalog.from_config(
-        {
-            "examples": {
-                "type": "gtzan_kedro.datasets.numpy_array.NumpyArrayDataset",
-                "filepath": str(tmp_path / "train_examples.npy"),
-            }
-        }
-    )
 
     with pytest.raises(DatasetError) as raised:
-        catalog.load("examples")
+        load_array("examples", tmp_path / "train_examples.npy")
 
     assert input_error_in(raised.value) is None
 
