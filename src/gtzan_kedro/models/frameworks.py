@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import joblib
 import numpy as np
+from sklearn.metrics import accuracy_score, log_loss
 
 from gtzan_kedro.models.keras_loader import load_keras as _keras
 
@@ -191,9 +192,8 @@ class SklearnAdapter:
         labels = np.asarray(labels)
         n_classes = int(max(model.classes_.max(), labels.max())) + 1
         probabilities = self.predict_proba(model, examples, n_classes)
-        truth = probabilities[np.arange(len(labels)), labels]
-        loss = float(-np.log(np.clip(truth, 1e-7, 1.0)).mean())
-        return loss, float((probabilities.argmax(axis=1) == labels).mean())
+        loss = log_loss(labels, probabilities, labels=np.arange(n_classes))
+        return float(loss), float(accuracy_score(labels, probabilities.argmax(axis=1)))
 
     def predict_proba(self, model: Any, examples: np.ndarray, n_classes: int) -> np.ndarray:
         """``predict_proba``, with a zero column for any class the estimator never saw."""
