@@ -25,7 +25,13 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from full_size_features import PROJECT_ROOT, copy_project, kedro_run, keep_architectures
+from full_size_features import (
+    PROJECT_ROOT,
+    copy_project,
+    copy_wheels,
+    kedro_run,
+    keep_architectures,
+)
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
@@ -102,8 +108,9 @@ def main() -> None:
         target[leaf] = value
 
     with tempfile.TemporaryDirectory(prefix="calibration-benchmark-") as folder:
-        project = copy_project(PROJECT_ROOT, Path(folder))
+        project = copy_project(PROJECT_ROOT, Path(folder), tuple(arguments.architectures))
         keep_architectures(project, arguments.architectures)
+        copy_wheels(project)
         namespaces = ",".join(arguments.architectures)
         print("Holdout split:", flush=True)
         kedro_run(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 CARD_FILE = "genre_classifier.json"
 MODEL_FOLDER = "model"
 INPUTS_FOLDER = "inputs"
+# Examples of several tracks predicted in one call: a few tens of MB of log-mel windows.
+EXAMPLES_PER_CALL = 1024
 
 
 @dataclass
@@ -74,14 +77,43 @@ class GenreClassifier:
         return normalise(track_examples(features, self.window), self.normalisation)
 
     def window_proba_features(self, features: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(examples, n_classes)`` of each of a track's examples.
+        """Class probabilities ``(examples, n_classes)`` of each of a track's examples."""
+        return self._examples_proba(self.examples(features))
 
-        Temperature-scaled, so the track's mean and its timeline are both calibrated.
-        """
+    def _examples_proba(self, examples: np.ndarray) -> np.ndarray:
+        """Temperature-scaled class probabilities of examples: the track's mean and its
+        timeline are both calibrated."""
         per_example = get_adapter(self.framework).predict_proba(
-            self.model, self.examples(features), len(self.class_names)
+            self.model, examples, len(self.class_names)
         )
         return apply_temperature(per_example, self.temperature)
+
+    def predict_proba_tracks(self, tracks: Iterable[np.ndarray]) -> np.ndarray:
+        """Class probabilities ``(tracks, n_classes)`` of many tracks, from their features.
+
+        The same as :meth:`predict_proba_features` track by track, but the examples of
+        consecutive tracks go to the model together (up to ``EXAMPLES_PER_CALL``): a Keras
+        call per track costs more than its predictions.
+        """
+        probabilities: list[np.ndarray] = []
+        pending: list[np.ndarray] = []
+        for features in tracks:
+            pending.append(self.examples(features))
+            if sum(map(len, pending)) >= EXAMPLES_PER_CALL:
+                probabilities += self._tracks_proba(pending)
+                pending = []
+        probabilities += self._tracks_proba(pending)
+        if not probabilities:
+            return np.empty((0, len(self.class_names)), dtype=np.float32)
+        return np.stack(probabilities)
+
+    def _tracks_proba(self, examples: list[np.ndarray]) -> list[np.ndarray]:
+        """Each track's probabilities from its examples, the model called once for all."""
+        if not examples:
+            return []
+        per_example = self._examples_proba(np.concatenate(examples))
+        ends = np.cumsum([len(track) for track in examples])[:-1]
+        return [self.track_proba(track) for track in np.split(per_example, ends)]
 
     def track_proba(self, window_probabilities: np.ndarray) -> np.ndarray:
         """A track's class probabilities ``(n_classes,)`` from its examples': their mean."""

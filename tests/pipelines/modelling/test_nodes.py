@@ -82,6 +82,23 @@ def test_test_tracks_get_the_mean_probability_of_their_examples():
     assert list(table["predicted"]) == [1, 7]
 
 
+def test_test_tracks_predicted_together_score_as_each_one_alone(monkeypatch):
+    rng = np.random.default_rng(0)
+    tracks = [rng.integers(0, 2, size=(n, 2)).astype(float) for n in (3, 1, 4, 2, 5)]
+    one_by_one = np.stack([fixed_classifier().predict_proba_features(t)[0] for t in tracks])
+    calls = []
+    model = fixed_classifier()
+    original = model.model.predict_proba
+    monkeypatch.setattr(model.model, "predict_proba", lambda x: calls.append(1) or original(x))
+    monkeypatch.setattr("gtzan_kedro.models.genre_classifier.EXAMPLES_PER_CALL", 4)
+
+    together = model.predict_proba_tracks(iter(tracks))
+
+    np.testing.assert_allclose(together, one_by_one)
+    assert len(calls) == 3  # [3, 1] [4] [2, 5]: a call once 4 examples are waiting, then the rest
+    assert model.predict_proba_tracks([]).shape == (0, len(GENRES))
+
+
 def test_the_folds_of_a_cross_validation_run_say_which_pipelines_to_run():
     folds = pd.DataFrame({"track_id": ["A", "B"], "label": [1, 7], "fold": [1, 2]})
     features = {"A": lambda: np.zeros((3, 2)), "B": lambda: np.ones((2, 2))}

@@ -174,20 +174,13 @@ def predict_test_tracks(
     """One row per test track: its label, the predicted label and every label's probability."""
     check_holdout_splits(track_splits)
     tracks = track_splits[track_splits["split"] == "test"]
-    probabilities = (
-        np.stack(
-            [
-                classifier.predict_proba_features(track_features[track_id]())[0]
-                for track_id in tracks["track_id"]
-            ]
-        )
-        if len(tracks)
-        else np.empty((0, len(classifier.class_names)))
+    probabilities = classifier.predict_proba_tracks(
+        track_features[track_id]() for track_id in tracks["track_id"]
     )
     table = pd.DataFrame(probabilities, columns=list(classifier.class_names))
     table.insert(0, "track_id", tracks["track_id"].to_numpy(dtype=str))
     table.insert(1, "label", tracks["label"].to_numpy(dtype=np.int64))
-    table.insert(2, "predicted", probabilities.argmax(axis=1) if len(tracks) else [])
+    table.insert(2, "predicted", probabilities.argmax(axis=1))
     return table
 
 
