@@ -62,7 +62,7 @@ test: $(COMPILED) weights
 # musicnn's pretrained weights: its wheel fetched once from PyPI by pip, checked against a
 # pinned sha256 and cached in data/01_raw/pretrained/ (the tests never fetch; they read it).
 weights: $(INSTALLED)
-	$(BIN)/python -m gtzan_kedro.models.pretrained
+	$(BIN)/python -m gtzan_kedro.musicnn.wheel
 
 lint: $(DEV_INSTALLED)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

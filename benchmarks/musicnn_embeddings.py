@@ -30,7 +30,7 @@ import numpy as np
 
 from gtzan_kedro.features.musicnn import musicnn as musicnn_features
 from gtzan_kedro.features.windows import sliding_windows
-from gtzan_kedro.models import musicnn
+from gtzan_kedro.musicnn import network as musicnn
 from gtzan_kedro.sources.generator import synthesise_clip
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 

@@ -3,6 +3,8 @@ tiny trained project (`tiny_run`) that every test of a trained project reads."""
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import signal
@@ -215,15 +217,33 @@ class TinyRun:
 
 
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> TinyRun:
     """The project as after `make run`, on tiny settings: data, models, reports, MLflow store.
 
     Three `kedro run`s as typed (features, modelling, reporting), so its MLflow experiment
-    holds exactly three runs. Trained once for the whole session and shared: tests may add
-    files of their own to it, but must not train, re-run a tracked pipeline or delete anything.
+    holds exactly three runs. Trained once for the whole session, whatever the number of
+    pytest-xdist workers, and shared: tests may add files of their own to it, but must not
+    train, re-run a tracked pipeline or delete anything.
     """
+    if worker_id == "master":  # one process: nothing to share
+        return _train_tiny_run(tmp_path_factory.mktemp("tiny_run"))
+    # The workers' temporary folders share this parent; the first worker to take the lock
+    # trains, the others wait for it and read what it wrote.
+    shared = tmp_path_factory.getbasetemp().parent
+    folder, logs = shared / "tiny_run", shared / "tiny_run.json"
+    with (shared / "tiny_run.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not logs.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed attempt left
+            folder.mkdir()
+            logs.write_text(json.dumps(_train_tiny_run(folder).logs))
+    return TinyRun(project=folder / "project", logs=json.loads(logs.read_text()))
+
+
+def _train_tiny_run(folder: Path) -> TinyRun:
+    """Copy the project into ``folder`` and run its pipelines there on tiny settings."""
     # Its MLflow store is mlflow.db in the copy's root, where `mlflow ui` finds it.
-    project = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("tiny_run"))
+    project = copy_project(PROJECT_ROOT, folder)
     runs = {
         "features": [
             "--pipelines",

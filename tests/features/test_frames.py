@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gtzan_kedro.features import frames
+from gtzan_kedro import frames
 from gtzan_kedro.features.log_mel import log_mel
-from gtzan_kedro.models import musicnn
+from gtzan_kedro.musicnn import network as musicnn
 
 LOG_MEL = {"n_fft": 512, "hop_length": 256, "n_mels": 16}
 

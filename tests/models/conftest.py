@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gtzan_kedro.models.pretrained import DEFAULT_WHEEL_CACHE, FETCH_COMMAND, MUSICNN_WHEEL
+from gtzan_kedro.musicnn.wheel import DEFAULT_WHEEL_CACHE, FETCH_COMMAND, MUSICNN_WHEEL
 from tests.conftest import PROJECT_ROOT
 
 SAMPLE_RATE = 22050
@@ -34,7 +34,7 @@ def music_like_clip() -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def cached_musicnn_wheel() -> Path:
-    """The wheel `python -m gtzan_kedro.models.pretrained` cached: tests never fetch it."""
+    """The wheel `python -m gtzan_kedro.musicnn.wheel` cached: tests never fetch it."""
     wheel = PROJECT_ROOT / DEFAULT_WHEEL_CACHE / MUSICNN_WHEEL.filename
     if not wheel.is_file():
         message = f"'{wheel}' is missing: run `{FETCH_COMMAND}` first (tests never fetch)."

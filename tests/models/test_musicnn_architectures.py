@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.models import musicnn
 from gtzan_kedro.models.architectures import get_architecture
 from gtzan_kedro.models.architectures import musicnn as musicnn_architectures
 from gtzan_kedro.models.fine_tuning import FineTuningModel
 from gtzan_kedro.models.frameworks import get_adapter
+from gtzan_kedro.musicnn import network as musicnn
 
 N_CLASSES = 3
 TRAINING = {"epochs": 2, "batch_size": 4, "learning_rate": 1e-3, "early_stopping_patience": 5}

@@ -12,7 +12,7 @@ from gtzan_kedro.datasets.pretrained import MusicnnWeightsDataset
 from gtzan_kedro.errors import InputError
 from gtzan_kedro.features import musicnn as musicnn_features
 from gtzan_kedro.features.registry import get_extractor
-from gtzan_kedro.models import musicnn
+from gtzan_kedro.musicnn import network as musicnn
 
 # The variables of musicnn 0.1.0's graph, as tf.compat.v1.layers named them, and their shapes.
 CONVOLUTIONS = {

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gtzan_kedro.features.musicnn import musicnn, musicnn_frames
-from gtzan_kedro.models import musicnn as network
+from gtzan_kedro.musicnn import network
 
 SAMPLE_RATE = 22050
 

@@ -10,8 +10,8 @@ import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2
 
 from gtzan_kedro.features.windows import sliding_windows
-from gtzan_kedro.models import musicnn
-from gtzan_kedro.models.pretrained import read_member
+from gtzan_kedro.musicnn import network as musicnn
+from gtzan_kedro.musicnn.wheel import read_member
 
 ORIGINAL_TENSORS = {
     "taggram": "model/Sigmoid:0",

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.models import pretrained
-from gtzan_kedro.models.pretrained import MUSICNN_WHEEL, fetch_wheel, licence_text, read_member
+from gtzan_kedro.musicnn import wheel as pretrained
+from gtzan_kedro.musicnn.wheel import MUSICNN_WHEEL, fetch_wheel, licence_text, read_member
 
 LICENCE = "Copyright (c) a test.\n\nPermission to use this fake wheel is granted.\n"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from gtzan_kedro.models.pretrained import DEFAULT_WHEEL_CACHE
+from gtzan_kedro.musicnn.wheel import DEFAULT_WHEEL_CACHE
 
 
 class MusicnnWeightsDataset(AbstractDataset[None, Path]):
@@ -46,7 +46,7 @@ class MusicnnWeightsDataset(AbstractDataset[None, Path]):
 
     def load(self) -> Path:
         """Return the absolute path of the converted weights, making them on first use."""
-        from gtzan_kedro.models.musicnn import ensure_musicnn_weights  # noqa: PLC0415
+        from gtzan_kedro.musicnn.network import ensure_musicnn_weights  # noqa: PLC0415
 
         return ensure_musicnn_weights(
             self._model,
@@ -60,7 +60,7 @@ class MusicnnWeightsDataset(AbstractDataset[None, Path]):
         raise DatasetError("musicnn's weights come from its wheel; they are not saved by nodes.")
 
     def _exists(self) -> bool:
-        from gtzan_kedro.models.musicnn import weights_file  # noqa: PLC0415
+        from gtzan_kedro.musicnn.network import weights_file  # noqa: PLC0415
 
         return weights_file(self._weights_dir, self._model).is_file()
 

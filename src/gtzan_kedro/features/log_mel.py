@@ -7,8 +7,8 @@ from typing import Any
 import librosa
 import numpy as np
 
-from gtzan_kedro.features.frames import centred_frames
 from gtzan_kedro.features.registry import Positive, feature_set
+from gtzan_kedro.frames import centred_frames
 
 
 def _width(*, n_mels: int, **_: object) -> int:

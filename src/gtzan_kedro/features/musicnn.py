@@ -10,7 +10,7 @@ from pydantic import Field
 
 from gtzan_kedro.features.registry import feature_set
 from gtzan_kedro.features.windows import sliding_windows
-from gtzan_kedro.models import musicnn as network
+from gtzan_kedro.musicnn import network
 
 
 def patch_seconds(sample_rate: int, **_: Any) -> tuple[float, float]:

@@ -16,7 +16,7 @@ import joblib
 import numpy as np
 from sklearn.metrics import accuracy_score, log_loss
 
-from gtzan_kedro.models.keras_loader import load_keras as _keras
+from gtzan_kedro.keras_loader import load_keras as _keras
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from gtzan_kedro.models import musicnn
 from gtzan_kedro.models.genre_classifier import GenreClassifier
+from gtzan_kedro.musicnn import network as musicnn
 from tests.conftest import PROJECT_ROOT, copy_project
 from tests.pipelines.modelling.conftest import TINY_FEATURES, _merge
 

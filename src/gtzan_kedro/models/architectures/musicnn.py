@@ -13,8 +13,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import StandardScaler
 
-from gtzan_kedro.models import musicnn
 from gtzan_kedro.models.architectures.registry import Fraction, architecture
+from gtzan_kedro.musicnn import network as musicnn
 
 if TYPE_CHECKING:
     import keras

@@ -15,8 +15,8 @@ from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
+from gtzan_kedro.keras_loader import load_keras as _keras
 from gtzan_kedro.models.architectures.registry import Fraction, architecture
-from gtzan_kedro.models.keras_loader import load_keras as _keras
 
 if TYPE_CHECKING:
     import keras

@@ -25,7 +25,7 @@ from gtzan_kedro.evaluation.statistics import mcnemar_exact, track_scores_with_i
 from gtzan_kedro.features.preprocessing import track_examples
 from gtzan_kedro.labels import check_same_labels
 from gtzan_kedro.models.genre_classifier import GenreClassifier
-from gtzan_kedro.models.pretrained import licence_of
+from gtzan_kedro.musicnn.wheel import licence_of
 from gtzan_kedro.pipelines.modelling.nodes import (
     build_model,
     calibrate_model,

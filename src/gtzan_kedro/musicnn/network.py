@@ -26,9 +26,9 @@ import librosa
 import numpy as np
 
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.features.frames import centred_frames
-from gtzan_kedro.models.keras_loader import load_keras as _keras
-from gtzan_kedro.models.pretrained import (
+from gtzan_kedro.frames import centred_frames
+from gtzan_kedro.keras_loader import load_keras as _keras
+from gtzan_kedro.musicnn.wheel import (
     DEFAULT_WHEEL_CACHE,
     FETCH_COMMAND,
     MUSICNN_WHEEL,

@@ -6,7 +6,7 @@ sha256 is checked before it is moved, under its own name, into the cache folder.
 find it there and never reach the network. Members are read from the wheel by name with
 ``zipfile``; nothing else in it is extracted.
 
-``python -m gtzan_kedro.models.pretrained`` fills the cache, e.g. before the test suite, which
+``python -m gtzan_kedro.musicnn.wheel`` fills the cache, e.g. before the test suite, which
 never fetches; the weights are converted when a run first reads them.
 """
 
@@ -28,7 +28,7 @@ from gtzan_kedro.errors import InputError
 logger = logging.getLogger(__name__)
 
 DEFAULT_WHEEL_CACHE = Path("data/01_raw/pretrained")
-FETCH_COMMAND = "python -m gtzan_kedro.models.pretrained"
+FETCH_COMMAND = "python -m gtzan_kedro.musicnn.wheel"
 
 
 @dataclass(frozen=True)
