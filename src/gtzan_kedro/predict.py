@@ -8,6 +8,7 @@ preprocessing rebuilt from today's configuration.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -25,11 +26,19 @@ from kedro.utils import find_kedro_project
 from gtzan_kedro.errors import InputError, input_error_in
 from gtzan_kedro.models.store import is_model_folder, tracking_store_exists
 
-# Only warnings and errors reach the terminal unless --verbose: the table is the answer.
+# Only errors reach the terminal unless --verbose: the table is the answer. The handler's own
+# level filters too: Kedro's and the project's loggers keep conf/logging.yml's INFO, and their
+# records reach the root's handlers whatever the root's level.
 QUIET_LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "level": "ERROR",
+        }
+    },
     "root": {"handlers": ["stderr"], "level": "ERROR"},
 }
 
@@ -165,6 +174,9 @@ def _run_inference(
     bootstrap_project(project_path)
     if not verbose:  # quiet while the session starts, and again once it has (below)
         configure_logging(QUIET_LOGGING)
+        # Python's warnings become records of that log too (MLflow's remark on logging models,
+        # made when kedro-mlflow's hook loads, a warning filter cannot catch).
+        logging.captureWarnings(True)
     with KedroSession.create(
         project_path=project_path, env=env, runtime_params={"inference": inference}
     ) as session:

@@ -188,6 +188,10 @@ def test_predict_reports_each_bad_file_and_still_classifies_the_others(
 
     assert result.returncode == 1
     assert "4 of 24 files could not be classified." in result.stderr
+    # The table and that line are the answer: the run's own log stays out of the terminal.
+    terminal = result.stdout + result.stderr
+    for log_line in ("Running node", "Loading data from", "logging configuration", "UserWarning"):
+        assert log_line not in terminal
     assert (
         errors[str(bad_files["missing"])] == f"Audio file '{bad_files['missing']}' does not exist."
     )
