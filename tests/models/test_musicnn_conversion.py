@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +135,25 @@ def test_musicnn_mel_is_musicnn_input_at_any_sample_rate(music_like_clip: np.nda
     mel = (10.0 ** loud.astype(np.float64) - 1) / 10000
     with np.errstate(over="ignore"):
         assert np.isinf(10000 * mel.astype(np.float16)).any()
+
+
+def test_copies_of_the_same_weights_share_one_feature_model(random_weights: Path, tmp_path: Path):
+    """Each model artefact carries its own copy of the weights: built once, not per copy."""
+    original = musicnn.weights_file(random_weights, "MSD_musicnn")
+    copy = tmp_path / "artefact" / original.name
+    copy.parent.mkdir()
+    shutil.copy(original, copy)
+    other = tmp_path / "other" / original.name
+    other.parent.mkdir()
+    musicnn.build_musicnn().save_weights(other)  # another random initialisation
+    layers = ("max_pool", "mean_pool")
+
+    first = musicnn.feature_model(str(original), layers)
+
+    assert musicnn.feature_model(str(copy), layers) is first
+    assert musicnn.feature_model(str(other), layers) is not first
+    with pytest.raises(InputError, match="No converted musicnn weights at"):
+        musicnn.feature_model(str(tmp_path / "missing.weights.h5"), layers)
 
 
 def test_unknown_model_or_layer_is_one_clear_error(random_weights: Path, music_like_clip) -> None:

@@ -15,6 +15,7 @@ The preprocessing is musicnn's, in one function for training, prediction and ser
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import tempfile
 import uuid
@@ -233,30 +234,59 @@ def ensure_musicnn_weights(
 
 # ---------------------------------------------------------------- inference
 
+# Feature models built in this process, by weights content and layers (a few MB each).
+FEATURE_MODELS_KEPT = 4
+_FEATURE_MODELS: dict[tuple[str, tuple[str, ...]], Any] = {}
 
-def pretrained_network(weights: str | Path) -> Any:
-    """A new musicnn with the converted ``weights`` loaded (a clear error if there are none)."""
+
+def _check_weights(weights: str | Path) -> None:
+    """A clear error if there are no converted weights at ``weights``."""
     if not Path(weights).is_file():
         raise InputError(
             f"No converted musicnn weights at '{weights}': load the catalog dataset that "
             f"converts them or run `{FETCH_COMMAND} --weights-dir {Path(weights).parent}`."
         )
+
+
+def pretrained_network(weights: str | Path) -> Any:
+    """A new musicnn with the converted ``weights`` loaded (a clear error if there are none)."""
+    _check_weights(weights)
     network = build_musicnn()
     network.load_weights(weights)
     return network
 
 
-@functools.lru_cache(maxsize=4)
 def feature_model(weights: str, layers: tuple[str, ...]) -> Any:
-    """musicnn with ``weights`` loaded, outputting ``layers``; built once per process."""
+    """musicnn with ``weights`` loaded, outputting ``layers``; built once per process for
+    each weights content: every model artefact carries its own copy of the same file, and
+    logging a model loads it (MLflow's serving check), so keyed by path it was built anew."""
     unknown = [layer for layer in layers if layer not in (*LAYERS, FRAME_LAYER)]
     if unknown or not layers:
         raise InputError(
             f"musicnn layers {list(layers)} must be a non-empty list of {', '.join(LAYERS)}."
         )
-    network = pretrained_network(weights)
-    outputs = [network.get_layer(layer).output for layer in layers]
-    return _keras().Model(network.inputs, outputs, name="musicnn_features")
+    key = (_content_digest(weights), layers)
+    if key not in _FEATURE_MODELS:
+        network = pretrained_network(weights)
+        outputs = [network.get_layer(layer).output for layer in layers]
+        _FEATURE_MODELS[key] = _keras().Model(network.inputs, outputs, name="musicnn_features")
+        while len(_FEATURE_MODELS) > FEATURE_MODELS_KEPT:
+            del _FEATURE_MODELS[next(iter(_FEATURE_MODELS))]  # the oldest
+    return _FEATURE_MODELS[key]
+
+
+def _content_digest(weights: str) -> str:
+    """The sha256 of the weights file, read once per file version (every track embeds)."""
+    _check_weights(weights)
+    status = Path(weights).stat()
+    return _file_digest(weights, status.st_mtime_ns, status.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_digest(path: str, modified_ns: int, size: int) -> str:
+    """sha256 of a file; its time and size are in the cache key, so a changed file is read."""
+    with Path(path).open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def embed(mel_patches: np.ndarray, weights: str | Path, layers: Sequence[str]) -> np.ndarray:
