@@ -242,7 +242,10 @@ def test_train_model_merges_the_blocks_training_over_the_defaults(tiny_splits_sm
     def epochs_trained(own_training: dict[str, Any]) -> int:
         architecture = block | {"training": own_training}
         model = build_model(train[0], GTZAN_MODEL_INPUT, GTZAN_LABEL_SET, architecture, seed=0)
-        _, history = train_model(model, *train, *validation, architecture, defaults, seed=0)
+        track_ids = np.arange(len(train[1])).astype(str)
+        _, history = train_model(
+            model, *train, track_ids, *validation, GTZAN_MODEL_INPUT, architecture, defaults, 0
+        )
         return len(history["loss"])
 
     assert epochs_trained({}) == 1

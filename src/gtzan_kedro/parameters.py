@@ -52,6 +52,7 @@ class Augmentation(_Block):
     frequency_masks: NonNegativeInt
     max_frequency_mask: Fraction
     mixup_alpha: NonNegativeFloat
+    random_crop: bool
 
 
 class Training(_Block):

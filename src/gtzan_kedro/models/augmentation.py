@@ -10,10 +10,14 @@ these functions: validation, evaluation, prediction and serving see the examples
 - mixup (Zhang et al., 2018): each example blended with another of the batch, and its
   one-hot target with the other's, with a weight drawn from Beta(``mixup_alpha``,
   ``mixup_alpha``); 0 switches it off.
+- random crops (``random_crop``): a window of a track replaced by the frames that start a
+  random 0 to ``hop`` frames later, taken from it and the track's next window; every epoch
+  then sees other excerpts of the track, not the same fixed windows.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,7 +29,56 @@ NO_AUGMENTATION = {
     "frequency_masks": 0,
     "max_frequency_mask": 0.0,
     "mixup_alpha": 0.0,
+    "random_crop": False,
 }
+
+
+@dataclass(frozen=True)
+class CropPartners:
+    """For each training example, the example of the same track that starts ``hop`` frames
+    later (``-1``: none), so that any excerpt in between can be cut from the two."""
+
+    next_example: np.ndarray
+    hop: int
+
+
+def crop_partners(track_ids: np.ndarray, window: dict[str, int] | None) -> CropPartners | None:
+    """The partners of examples cut track by track, windows in order (``make_examples``).
+
+    A track's last window is flush with its end, not ``hop`` after the one before: the
+    window before it gets no partner. Neither does any when windows leave frames out between
+    them (``hop`` over ``frames``), nor examples without a time axis (``window`` None).
+    """
+    if window is None or window["hop"] > window["frames"]:
+        return None
+    track_ids = np.asarray(track_ids)
+    same_track = np.zeros(len(track_ids), dtype=bool)
+    same_track[:-1] = track_ids[1:] == track_ids[:-1]
+    # The following example is not its track's last when the one after it is the same track.
+    following_not_last = np.zeros(len(track_ids), dtype=bool)
+    following_not_last[:-2] = track_ids[2:] == track_ids[1:-1]
+    following = np.arange(1, len(track_ids) + 1)
+    return CropPartners(
+        np.where(same_track & following_not_last, following, -1), int(window["hop"])
+    )
+
+
+def random_crops(
+    examples: Any, rows: np.ndarray, partners: CropPartners, rng: np.random.Generator
+) -> np.ndarray:
+    """``examples[rows]`` with each one that has a partner shifted by a random 0 to ``hop``
+    frames: its frames from the offset on, then its partner's that follow them."""
+    batch = np.array(examples[rows], dtype=np.float32)
+    frames = batch.shape[1]
+    start = frames - partners.hop  # where the partner's frames go past this window's end
+    for index, row in enumerate(rows):
+        partner = partners.next_example[row]
+        offset = int(rng.integers(0, partners.hop + 1))
+        if partner >= 0 and offset:
+            batch[index] = np.concatenate(
+                [batch[index, offset:], np.asarray(examples[partner][start : start + offset])]
+            )
+    return batch
 
 
 def is_active(augmentation: dict[str, Any]) -> bool:
@@ -34,7 +87,7 @@ def is_active(augmentation: dict[str, Any]) -> bool:
     masks = settings["time_masks"] * settings["max_time_mask"] > 0 or (
         settings["frequency_masks"] * settings["max_frequency_mask"] > 0
     )
-    return bool(masks or settings["mixup_alpha"] > 0)
+    return bool(masks or settings["mixup_alpha"] > 0 or settings["random_crop"])
 
 
 def _mask_spans(

@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, log_loss
 
 from gtzan_kedro.keras_loader import load_keras as _keras
+from gtzan_kedro.models.augmentation import CropPartners
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,13 @@ class FrameworkAdapter(Protocol):
         validation: tuple[np.ndarray, np.ndarray],
         training: dict[str, Any],
         seed: int,
+        *,
+        crops: CropPartners | None = None,
     ) -> tuple[Any, History]:
-        """Fit ``model``; return it with its per-epoch history (one entry for one-step fits)."""
+        """Fit ``model``; return it with its per-epoch history (one entry for one-step fits).
+
+        ``crops`` says which training example continues which, for random crops.
+        """
 
     def predict_proba(self, model: Any, examples: np.ndarray, n_classes: int) -> np.ndarray:
         """Class probabilities ``(n, n_classes)`` of ``examples``."""
@@ -70,6 +76,8 @@ class KerasAdapter:
         validation: tuple[np.ndarray, np.ndarray],
         training: dict[str, Any],
         seed: int,
+        *,
+        crops: CropPartners | None = None,
     ) -> tuple[Any, History]:
         """Fit with early stopping on the validation loss, keeping the best epoch's weights.
 
@@ -87,6 +95,7 @@ class KerasAdapter:
             batch_size=training["batch_size"],
             augmentation=training.get("augmentation") or {},
             seed=seed,
+            crops=crops,
         )
         schedule = training.get("schedule", "constant")
         learning_rate = training["learning_rate"]
@@ -171,8 +180,14 @@ class SklearnAdapter:
         validation: tuple[np.ndarray, np.ndarray],
         training: dict[str, Any],
         seed: int,
+        *,
+        crops: CropPartners | None = None,
     ) -> tuple[Any, History]:
-        """Fit in one step on the training examples; the history is that one step's scores."""
+        """Fit in one step on the training examples; the history is that one step's scores.
+
+        Augmentation (``crops`` included) is the Keras batches': an estimator sees each
+        example once, as it is.
+        """
         if "random_state" in model.get_params():
             model.set_params(random_state=seed)
         model.fit(np.asarray(train[0]), train[1])

@@ -10,7 +10,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from gtzan_kedro.models.augmentation import augment_batch
+from gtzan_kedro.models.augmentation import CropPartners, augment_batch, random_crops
 
 
 class TrainingBatches(keras.utils.PyDataset):
@@ -30,9 +30,12 @@ class TrainingBatches(keras.utils.PyDataset):
         batch_size: int,
         augmentation: dict[str, Any],
         seed: int,
+        crops: CropPartners | None = None,
     ) -> None:
         super().__init__()
         self.examples = examples
+        # Random crops when asked for and the examples have partners to crop from.
+        self.crops = crops if augmentation.get("random_crop") else None
         self.targets = np.eye(n_classes, dtype=np.float32)[np.asarray(labels)]
         self.batch_size = batch_size
         self.augmentation = augmentation
@@ -50,7 +53,12 @@ class TrainingBatches(keras.utils.PyDataset):
         # Sorted: memory-mapped examples are read front to back.
         rows = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        return augment_batch(self.examples[rows], self.targets[rows], self.augmentation, rng)
+        examples = (
+            self.examples[rows]
+            if self.crops is None
+            else random_crops(self.examples, rows, self.crops, rng)
+        )
+        return augment_batch(examples, self.targets[rows], self.augmentation, rng)
 
     def on_epoch_end(self) -> None:
         """Reshuffle, and draw new augmentations, for the next epoch."""

@@ -65,8 +65,10 @@ def test_architecture_trains_predicts_and_reloads(
         model,
         examples_for(builder, train),
         train["labels"],
+        train["track_ids"],
         examples_for(builder, validation),
         validation["labels"],
+        GTZAN_MODEL_INPUT,
         block,
         TINY_TRAINING,
         seed=0,
@@ -91,11 +93,11 @@ def test_architecture_trains_predicts_and_reloads(
     window = {"frames": test["examples"].shape[1], "hop": 4} if builder != "svm" else None
     feature_set = {"extractor": "log_mel", "params": {"n_mels": N_MELS}, "window": window}
     normalisation = {
+        **GTZAN_MODEL_INPUT,
         "mean": [0.0] * dims,
         "std": [1.0] * dims,
         "feature_set": feature_set,
         "sample_rate": 22050,
-        **GTZAN_MODEL_INPUT,
     }
     classifier = package_classifier(model, normalisation, block, name)
     dataset = catalog_classifier_dataset(project_config, name, tmp_path)

@@ -253,8 +253,8 @@ def test_the_packaged_classifier_carries_its_feature_set_and_statistics():
     block = {"builder": "svm", "features": "mfcc_stats", "model": {}}
     feature_set = {"extractor": "mfcc_stats", "params": {"n_mfcc": 13}, "window": None}
     statistics = {"mean": [0.0, 0.0], "std": [1.0, 1.0]}
-    normalisation = statistics | {"rows": 8, "feature_set": feature_set, "sample_rate": 16000}
-    normalisation |= GTZAN_MODEL_INPUT
+    normalisation = GTZAN_MODEL_INPUT | statistics
+    normalisation |= {"rows": 8, "feature_set": feature_set, "sample_rate": 16000}
 
     classifier = package_classifier(FixedModel(), normalisation, block, "base")
 

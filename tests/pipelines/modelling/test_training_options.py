@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gtzan_kedro.features.windows import sliding_windows
 from gtzan_kedro.models import augmentation
-from gtzan_kedro.models.augmentation import augment_batch
+from gtzan_kedro.models.augmentation import augment_batch, crop_partners, random_crops
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.pipelines.modelling.nodes import build_model
 from tests.pipelines.modelling.conftest import GTZAN_LABEL_SET, GTZAN_MODEL_INPUT, TINY_TRAINING
@@ -125,3 +126,64 @@ def test_only_training_batches_are_augmented(
     assert len(calls) == after_training
     assert len(history["val_loss"]) == 2
     np.testing.assert_array_equal(first, second)
+
+
+def test_crop_partners_pair_each_window_with_the_next_of_its_track_but_before_the_last():
+    tracks = np.array(["a", "a", "a", "b", "b", "c", "d", "d", "d", "d"])
+
+    partners = crop_partners(tracks, {"frames": 4, "hop": 2})
+
+    # A track's last window is flush with its end: the window before it gets no partner.
+    assert partners.next_example.tolist() == [1, -1, -1, -1, -1, -1, 7, 8, -1, -1]
+    assert partners.hop == 2
+    assert crop_partners(tracks, None) is None  # vectors: nothing to crop
+    assert crop_partners(tracks, {"frames": 4, "hop": 5}) is None  # frames left out between
+
+
+def test_random_crops_are_excerpts_of_the_track_drawn_from_the_seed():
+    # Frame i of the track holds the value i in every dimension: a crop says where it starts.
+    frames = np.repeat(np.arange(22, dtype=np.float32)[:, None], 3, axis=1)
+    windows = sliding_windows(frames, 8, 4)  # starts 0, 4, 8, 12 and 14 (flush with the end)
+    partners = crop_partners(np.array(["t"] * len(windows)), {"frames": 8, "hop": 4})
+    rows = np.arange(len(windows))
+
+    crops = [
+        random_crops(windows, rows, partners, np.random.default_rng(seed)) for seed in range(8)
+    ]
+
+    starts = np.array([crop[:, 0, 0] for crop in crops])  # (draws, windows)
+    for crop, first_frames in zip(crops, starts, strict=True):
+        for window, start in zip(crop, first_frames, strict=True):
+            np.testing.assert_array_equal(window, frames[int(start) : int(start) + 8])
+    offsets = starts - windows[:, 0, 0]
+    assert ((offsets >= 0) & (offsets <= 4)).all()
+    assert len(set(offsets[:, 0])) > 1 and len(set(offsets[:, 2])) > 1  # drawn anew
+    assert (offsets[:, 3:] == 0).all()  # the last two windows have no partner
+    np.testing.assert_array_equal(
+        random_crops(windows, rows, partners, np.random.default_rng(3)), crops[3]
+    )
+    assert windows[0, 0, 0] == 0  # the examples themselves are left as they were
+
+
+def test_training_batches_crop_only_when_asked():
+    from gtzan_kedro.models.keras_batches import TrainingBatches  # noqa: PLC0415 - Keras
+
+    frames = np.repeat(np.arange(22, dtype=np.float32)[:, None], 3, axis=1)
+    windows = sliding_windows(frames, 8, 4)
+    labels = np.zeros(len(windows), dtype=np.int64)
+    partners = crop_partners(np.array(["t"] * len(windows)), {"frames": 8, "hop": 4})
+
+    def first_frames(settings: dict) -> np.ndarray:
+        batches = TrainingBatches(
+            windows,
+            labels,
+            n_classes=2,
+            batch_size=8,
+            augmentation=settings,
+            seed=0,
+            crops=partners,
+        )
+        return np.sort(batches[0][0][:, 0, 0])
+
+    np.testing.assert_array_equal(first_frames({}), windows[:, 0, 0])
+    assert not np.array_equal(first_frames({"random_crop": True}), windows[:, 0, 0])

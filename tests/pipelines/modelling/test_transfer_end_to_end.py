@@ -2,8 +2,8 @@
 
 One project copy, real Kedro sessions in the ``transfer`` environment: every seed
 architecture on the ``musicnn_sequence`` feature set by its parameters block alone, next to
-from-scratch ones, all trained with the training options on (augmentation, label smoothing,
-cosine schedule, weight decay; the recurrent pooling head).
+from-scratch ones, all trained with the training options on (augmentation with random crops,
+label smoothing, cosine schedule, weight decay; the recurrent pooling head).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ OPTIONS = {
                 "frequency_masks": 1,
                 "max_frequency_mask": 0.2,
                 "mixup_alpha": 0.2,
+                "random_crop": True,
             },
         },
         "architectures": {"gru": {"model": {"pooling": "mean_max", "normalise": True}}},

@@ -24,6 +24,7 @@ from gtzan_kedro.evaluation.calibration import (
 from gtzan_kedro.evaluation.statistics import track_scores_with_intervals
 from gtzan_kedro.labels import check_same_labels
 from gtzan_kedro.models.architectures import get_architecture, merged_training
+from gtzan_kedro.models.augmentation import crop_partners
 from gtzan_kedro.models.calibration import fit_temperature, track_nll
 from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
@@ -63,12 +64,14 @@ def build_model(
     )
 
 
-def train_model(  # noqa: PLR0917 - Kedro passes one positional input per dataset
+def train_model(  # noqa: PLR0913, PLR0917 - Kedro passes one positional input per dataset
     model: Any,
     train_examples: np.ndarray,
     train_labels: np.ndarray,
+    train_track_ids: np.ndarray,
     validation_examples: np.ndarray,
     validation_labels: np.ndarray,
+    normalisation: dict[str, Any],
     architecture: dict[str, Any],
     training: dict[str, Any],
     seed: int,
@@ -82,6 +85,8 @@ def train_model(  # noqa: PLR0917 - Kedro passes one positional input per datase
         # The block's own values over modelling.training (both checked when the run started).
         merged_training(training, architecture.get("training", {})),
         seed,
+        # The windows feature engineering cut, as recorded with the statistics.
+        crops=crop_partners(train_track_ids, normalisation["feature_set"].get("window")),
     )
 
 

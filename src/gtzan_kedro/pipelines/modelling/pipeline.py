@@ -41,6 +41,7 @@ from gtzan_kedro.project_config import (
 FOLD_INPUTS = (
     "train_examples",
     "train_labels",
+    "train_track_ids",
     "validation_examples",
     "validation_labels",
     "validation_track_ids",
@@ -74,8 +75,10 @@ def create_training_template(name: str, feature_inputs: dict[str, str]) -> Pipel
                     "untrained_model",
                     "train_examples",
                     "train_labels",
+                    "train_track_ids",
                     "validation_examples",
                     "validation_labels",
+                    "normalisation",
                     "params:architecture",
                     "params:modelling.training",
                     "params:seed",
