@@ -170,7 +170,9 @@ def kedro_run(project: Path, args: list[str], log_name: str) -> tuple[float, flo
             process.wait()
     seconds = time.perf_counter() - started
     if process.returncode:
-        raise SystemExit(f"{' '.join(command)} failed; see {log}")
+        # The project may be a temporary folder, gone once this exits: the log's end here.
+        tail = "\n".join(log.read_text().splitlines()[-40:])
+        raise SystemExit(f"{' '.join(command)} failed; the end of {log}:\n{tail}")
     print(f"  {log_name}: {seconds:.1f} s, peak {memory['pss']:.2f} GB PSS", flush=True)
     return seconds, memory["pss"]
 
