@@ -97,11 +97,13 @@ class GenreClassifier:
         """
         probabilities: list[np.ndarray] = []
         pending: list[np.ndarray] = []
+        waiting = 0  # examples in pending
         for features in tracks:
             pending.append(self.examples(features))
-            if sum(map(len, pending)) >= EXAMPLES_PER_CALL:
+            waiting += len(pending[-1])
+            if waiting >= EXAMPLES_PER_CALL:
                 probabilities += self._tracks_proba(pending)
-                pending = []
+                pending, waiting = [], 0
         probabilities += self._tracks_proba(pending)
         if not probabilities:
             return np.empty((0, len(self.class_names)), dtype=np.float32)
