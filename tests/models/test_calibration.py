@@ -36,8 +36,8 @@ def over_confident(
 
 
 def track_probabilities(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """The tracks' mean scaled probabilities (examples come in pairs, track by track)."""
-    return apply_temperature(probabilities, temperature).reshape(-1, 2, N_CLASSES).mean(axis=1)
+    """The tracks' scaled mean probabilities (examples come in pairs, track by track)."""
+    return apply_temperature(probabilities.reshape(-1, 2, N_CLASSES).mean(axis=1), temperature)
 
 
 def test_temperature_scaling_lowers_the_nll_of_an_over_confident_model_and_keeps_its_argmax():
@@ -85,16 +85,6 @@ def test_the_artefact_applies_and_keeps_its_temperature(tmp_path: Path):
     assert scaled.sum() == pytest.approx(1.0, rel=1e-5)
 
 
-def test_an_artefact_saved_before_calibration_loads_with_temperature_one(tmp_path: Path):
-    classifier().save(tmp_path / "model")
-    card_path = tmp_path / "model" / CARD_FILE
-    card = json.loads(card_path.read_text())
-    del card["temperature"]
-    card_path.write_text(json.dumps(card))
-
-    assert GenreClassifier.load(tmp_path / "model").temperature == 1.0
-
-
 class LookUp:
     """A scikit-learn-like model whose example ``i`` (its only feature) has probabilities ``i``."""
 
@@ -104,6 +94,37 @@ class LookUp:
 
     def predict_proba(self, examples: np.ndarray) -> np.ndarray:
         return self.probabilities[examples[:, 0].astype(int)]
+
+
+@pytest.mark.parametrize("temperature", [0.05, 0.2, 1.0, 5.0, 20.0])
+def test_no_temperature_changes_a_tracks_label_even_where_its_windows_disagree(temperature):
+    # Two windows mildly for pop, one clearly for blues: the mean says blues, a vote says pop.
+    windows = np.zeros((3, len(GENRES)))
+    windows[:, [GENRES.index("blues"), GENRES.index("pop")]] = [
+        [0.4, 0.6],
+        [0.4, 0.6],
+        [0.75, 0.25],
+    ]
+    trained = classifier()
+    trained.window = None
+    trained.normalisation = {"mean": [0.0], "std": [1.0]}
+    trained.model = LookUp(windows)
+    trained.temperature = temperature
+
+    track = trained.predict_proba_features(np.arange(3, dtype=np.float32)[:, None])[0]
+
+    assert GENRES[track.argmax()] == "blues"
+    assert track.sum() == pytest.approx(1.0, rel=1e-5)
+
+
+def test_an_artefact_saved_before_calibration_loads_with_temperature_one(tmp_path: Path):
+    classifier().save(tmp_path / "model")
+    card_path = tmp_path / "model" / CARD_FILE
+    card = json.loads(card_path.read_text())
+    del card["temperature"]
+    card_path.write_text(json.dumps(card))
+
+    assert GenreClassifier.load(tmp_path / "model").temperature == 1.0
 
 
 @pytest.mark.parametrize("calibrate", [True, False])

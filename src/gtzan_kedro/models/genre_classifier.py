@@ -59,7 +59,7 @@ class GenreClassifier:
     model: Any = field(repr=False)
     # Extractor arguments that are files (pretrained weights): copied into the artefact.
     feature_inputs: dict[str, str] = field(default_factory=dict)
-    # Divides the log-probabilities (fitted on validation tracks); artefacts saved before
+    # Divides the log of a track's probabilities (fitted on validation tracks); artefacts saved before
     # calibration existed have none and load with 1, which changes nothing.
     temperature: float = 1.0
 
@@ -77,16 +77,15 @@ class GenreClassifier:
         return normalise(track_examples(features, self.window), self.normalisation)
 
     def window_proba_features(self, features: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(examples, n_classes)`` of each of a track's examples."""
+        """The model's class probabilities ``(examples, n_classes)`` of each of a track's
+        examples, before calibration (:meth:`track_proba` calibrates their mean)."""
         return self._examples_proba(self.examples(features))
 
     def _examples_proba(self, examples: np.ndarray) -> np.ndarray:
-        """Temperature-scaled class probabilities of examples: the track's mean and its
-        timeline are both calibrated."""
-        per_example = get_adapter(self.framework).predict_proba(
+        """The model's class probabilities of examples."""
+        return get_adapter(self.framework).predict_proba(
             self.model, examples, len(self.class_names)
         )
-        return apply_temperature(per_example, self.temperature)
 
     def predict_proba_tracks(self, tracks: Iterable[np.ndarray]) -> np.ndarray:
         """Class probabilities ``(tracks, n_classes)`` of many tracks, from their features.
@@ -118,8 +117,9 @@ class GenreClassifier:
         return [self.track_proba(track) for track in np.split(per_example, ends)]
 
     def track_proba(self, window_probabilities: np.ndarray) -> np.ndarray:
-        """A track's class probabilities ``(n_classes,)`` from its examples': their mean."""
-        probabilities = window_probabilities.mean(axis=0)
+        """A track's calibrated class probabilities ``(n_classes,)``: its examples' mean,
+        temperature-scaled (which keeps its most probable label)."""
+        probabilities = apply_temperature(window_probabilities.mean(axis=0), self.temperature)
         if not np.all(np.isfinite(probabilities)):
             raise InputError(
                 f"The '{self.architecture}' model gave probabilities that are not finite: "
@@ -145,9 +145,11 @@ class GenreClassifier:
     def timeline_table(
         self, window_probabilities: np.ndarray, n_rows: int, seconds: float
     ) -> pd.DataFrame:
-        """One row per example: ``start_s``, ``end_s`` and each class's probability."""
+        """One row per example: ``start_s``, ``end_s`` and each class's probability, scaled by
+        the track's temperature so that windows and verdict read on one scale."""
         spans = self.window_spans(n_rows, seconds)
-        table = pd.DataFrame(window_probabilities.astype(np.float64), columns=self.class_names)
+        scaled = apply_temperature(window_probabilities.astype(np.float64), self.temperature)
+        table = pd.DataFrame(scaled, columns=self.class_names)
         table.insert(0, "start_s", spans[:, 0].round(3))
         table.insert(1, "end_s", spans[:, 1].round(3))
         return table
