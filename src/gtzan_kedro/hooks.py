@@ -22,6 +22,7 @@ from gtzan_kedro.project_config import (
     use_session_parameters,
 )
 from gtzan_kedro.project_path import check_environment
+from gtzan_kedro.run_selection import check_requested as check_requested_run_selection
 
 logger = logging.getLogger(__name__)
 
@@ -181,14 +182,19 @@ class ParameterValidationHook:
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: KedroContext) -> None:
-        """Build the pipelines from the session's parameters, then validate them.
+        """Build the pipelines from the session's parameters, validate them, and check the
+        pipelines and namespaces ``kedro run`` selects.
 
-        First of all hooks: reading ``context.params`` builds the pipelines (Kedro validates
-        typed ``params:`` inputs against them), so the layout comes from the loader before.
+        First of all hooks: the first pipeline loaded (by Kedro when it validates typed
+        ``params:`` inputs, or by the run) must find this session's layout, and an unknown
+        name must be refused before kedro-mlflow's hook opens the MLflow store.
         """
         check_environment(context.config_loader)  # a missing --env folder, named
-        use_session_parameters(context.config_loader["parameters"])
-        validate_parameters(context.params)
+        parameters = context.config_loader["parameters"]
+        use_session_parameters(parameters)
+        # Not context.params: it would load the run's pipelines, an unknown name included.
+        validate_parameters(parameters)
+        check_requested_run_selection()
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self) -> None:
