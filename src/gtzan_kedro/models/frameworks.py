@@ -21,6 +21,9 @@ from gtzan_kedro.models.augmentation import CropPartners
 
 logger = logging.getLogger(__name__)
 
+# Keras' own default batch size for predict; every prediction is padded to whole batches of it.
+PREDICT_BATCH_SIZE = 32
+
 History = dict[str, list[float]]
 
 
@@ -150,8 +153,16 @@ class KerasAdapter:
         return model, epochs
 
     def predict_proba(self, model: Any, examples: np.ndarray, n_classes: int) -> np.ndarray:
-        """The softmax output."""
-        return model.predict(np.asarray(examples), verbose=0).astype(np.float32)
+        """The softmax output, the examples padded to whole batches: a batch of another size
+        would make TensorFlow trace the model again (about as slow as predicting, and each
+        retrace is reported as a warning)."""
+        examples = np.asarray(examples)
+        padding = -len(examples) % PREDICT_BATCH_SIZE
+        padded = np.concatenate(
+            [examples, np.zeros((padding, *examples.shape[1:]), examples.dtype)]
+        )
+        probabilities = model.predict(padded, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+        return probabilities[: len(examples)].astype(np.float32)
 
     def save(self, model: Any, folder: Path) -> None:
         """Keras' native ``.keras`` file."""
