@@ -54,6 +54,32 @@ def test_local_workers_compute_every_track_and_report_the_failing_one(monkeypatc
     assert (again - {os.getpid()}) <= workers
 
 
+def cube_with_pid(value: int) -> tuple[int, int]:
+    """The cube of ``value`` and the process that computed it."""
+    return value**3, os.getpid()
+
+
+def test_another_function_gets_a_pool_of_its_own(monkeypatch):
+    # A worker's memory reference is taken after its first task: a pool shared by a light
+    # featuriser and one that loads TensorFlow would see a leak and restart its workers.
+    monkeypatch.setattr(executor_module, "WORKER_START_SECONDS", 0.0)
+    squares = check_results(
+        list(map_tracks(square_with_pid, ITEMS, {"kind": "local", "n_jobs": 2}))
+    )
+
+    cubes = dict(map_tracks(cube_with_pid, ITEMS, {"kind": "local", "n_jobs": 2}))
+    cube_workers = {pid for _, pid in cubes.values()} - {os.getpid()}
+    squares_again = check_results(
+        list(map_tracks(square_with_pid, ITEMS, {"kind": "local", "n_jobs": 2}))
+    )
+
+    assert {track_id: cube for track_id, (cube, _) in cubes.items()} == {
+        track_id: value**3 for track_id, value in ITEMS.items()
+    }
+    assert cube_workers and not cube_workers & squares
+    assert not (squares_again - {os.getpid()}) & cube_workers
+
+
 def test_scikit_learn_parallelism_still_works_after_featurisation_on_workers(monkeypatch):
     monkeypatch.setattr(executor_module, "WORKER_START_SECONDS", 0.0)
     check_results(list(map_tracks(square_with_pid, ITEMS, {"kind": "local", "n_jobs": 2})))
@@ -66,7 +92,7 @@ def test_scikit_learn_parallelism_still_works_after_featurisation_on_workers(mon
 
 def test_too_little_work_runs_in_this_process(monkeypatch):
     monkeypatch.setattr(executor_module, "WORKER_START_SECONDS", 3600.0)
-    monkeypatch.setattr(executor_module, "_STARTED_POOLS", set())  # no pool running yet
+    monkeypatch.setitem(executor_module._POOL, "serves", None)  # no pool running yet
 
     pids = check_results(list(map_tracks(square_with_pid, ITEMS, {"kind": "local", "n_jobs": 2})))
 

@@ -12,7 +12,8 @@ one-line error instead, and the other tracks go on. ``executor`` is a parameters
       address: null   # dask only: a running scheduler (tcp://host:8786); null starts a
                       # distributed.LocalCluster sized to this machine
 
-``local`` keeps one pool of worker processes alive across calls (loky's reusable executor),
+``local`` keeps one pool of worker processes alive across calls of the same function (loky's
+reusable executor; another function gets a new pool),
 with BLAS, OpenMP and numba pinned to one thread per worker so the workers do not fight for
 the cores; workers exit when the parent process dies. When the first two tracks (computed in
 this process) show that the rest is too little work to pay for starting workers, everything runs
@@ -46,6 +47,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import functools
 import importlib.util
 import itertools
 import logging
@@ -72,9 +74,11 @@ WORKER_START_SECONDS = 2.0
 _IN_FLIGHT_PER_WORKER = 4
 # Idle local workers exit after this many seconds; the next call starts new ones.
 _IDLE_WORKER_SECONDS = 300
-# Pool sizes already started by this process: their workers cost nothing more to use (until
-# they idle out).
-_STARTED_POOLS: set[int] = set()
+# What the worker pool serves: its size and the function it runs. A pool serves one function:
+# loky restarts a worker whose memory grows 300 MB past its size after its first task, so a
+# pool that computed log-mel would restart every worker once musicnn loads TensorFlow into it
+# (each then importing TensorFlow and building the network again).
+_POOL: dict[str, tuple[int, str] | None] = {"serves": None}
 # One thread per worker for every native thread pool a featuriser may load.
 _ONE_THREAD_ENV = dict.fromkeys(
     (
@@ -176,7 +180,7 @@ def _map_local(
             started = time.perf_counter()
             yield track_id, _call(function, track_id, item)
             seconds = time.perf_counter() - started
-    start_up = 0.0 if n_workers in _STARTED_POOLS else WORKER_START_SECONDS
+    start_up = 0.0 if _POOL["serves"] == (n_workers, _work_of(function)) else WORKER_START_SECONDS
     if (n_items - 2) * seconds * (1 - 1 / n_workers) <= start_up:
         logger.debug("Computing %d tracks in one process: too little work for workers.", n_items)
         with threadpool_limits(limits=1):
@@ -189,20 +193,28 @@ def _map_local(
 def _map_pool(
     function: Callable[[Any], Any], pending: Iterator[tuple[str, Any]], n_workers: int
 ) -> Iterator[tuple[str, Any]]:
-    """Run every track on the reusable worker pool, yielding results as they complete."""
+    """Run every track on the reusable worker pool, yielding results as they complete.
+
+    The pool of an earlier call is reused if it served the same function, else replaced.
+    """
     in_flight: dict[concurrent.futures.Future, str] = {}
-    _STARTED_POOLS.add(n_workers)
+    serves = (n_workers, _work_of(function))
+    reuse: bool | str = "auto" if _POOL["serves"] in (None, serves) else False
+    _POOL["serves"] = serves
 
     def submit(count: int) -> None:
+        nonlocal reuse
         for track_id, item in itertools.islice(pending, count):
             # Asked for each time: a pool broken by a dying worker is replaced by a new one.
             pool = get_reusable_executor(
                 max_workers=n_workers,
                 timeout=_IDLE_WORKER_SECONDS,
+                reuse=reuse,
                 initializer=_prepare_worker,
                 initargs=(os.getpid(),),
                 env=_ONE_THREAD_ENV,
             )
+            reuse = "auto"
             in_flight[pool.submit(_call, function, track_id, item)] = track_id
 
     try:
@@ -218,6 +230,13 @@ def _map_pool(
     finally:
         for future in in_flight:
             future.cancel()
+
+
+def _work_of(function: Callable[[Any], Any]) -> str:
+    """The top-level function that ``function`` (itself or a partial of it) runs."""
+    while isinstance(function, functools.partial):
+        function = function.func
+    return f"{function.__module__}.{function.__qualname__}"
 
 
 def _prepare_worker(parent_pid: int) -> None:
