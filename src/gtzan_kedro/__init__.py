@@ -1,5 +1,6 @@
 """gtzan-kedro: music-genre classification on GTZAN as Kedro pipelines."""
 
+import logging
 import warnings
 
 __version__ = "0.1.0"
@@ -14,3 +15,9 @@ warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` me
 # Architectures read their feature set's namespaced datasets (`log_mel.train_examples`) by
 # name, which Kedro warns about although it is what namespaces are for.
 warnings.filterwarnings("ignore", message=r"One or more dataset names contain '\.'")
+# Every model's predict function shares one code object, which TensorFlow counts traces by:
+# a run that evaluates or logs several models, each traced once, reads to it as one function
+# retraced again and again, and it warns about "tf.function retracing".
+logging.getLogger("tensorflow").addFilter(
+    lambda record: "triggered tf.function retracing" not in record.getMessage()
+)
