@@ -117,6 +117,23 @@ def test_no_temperature_changes_a_tracks_label_even_where_its_windows_disagree(t
     assert track.sum() == pytest.approx(1.0, rel=1e-5)
 
 
+def test_a_timeline_shows_the_windows_as_the_model_gave_them_and_the_verdict_scales_their_mean():
+    windows = softmax(np.random.default_rng(2).normal(size=(3, len(GENRES))), axis=1)
+    trained = classifier()
+    trained.window = None
+    trained.normalisation = {"mean": [0.0], "std": [1.0]}
+    trained.model = LookUp(windows)
+    trained.temperature = 0.5
+    features = np.arange(3, dtype=np.float32)[:, None]
+
+    timeline = trained.timeline_table(trained.window_proba_features(features), 3, 3.0)
+    track = trained.predict_proba_features(features)[0]
+
+    np.testing.assert_allclose(timeline[list(GENRES)], windows, atol=1e-6)
+    np.testing.assert_allclose(apply_temperature(windows.mean(axis=0), 0.5), track, atol=1e-6)
+    assert not np.allclose(windows.mean(axis=0), track, atol=1e-3)  # the temperature counts
+
+
 def test_an_artefact_saved_before_calibration_loads_with_temperature_one(tmp_path: Path):
     classifier().save(tmp_path / "model")
     card_path = tmp_path / "model" / CARD_FILE

@@ -21,8 +21,8 @@ _REGISTERED = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<ve
 
 
 def model_card(classifier: GenreClassifier, model_uri: str) -> dict[str, Any]:
-    """Architecture, feature set, labels, accuracy with its interval, registry version, when
-    trained: from the artefact and from MLflow (``None`` where MLflow recorded nothing)."""
+    """Architecture, feature set, labels, calibration temperature, accuracy with its interval,
+    registry version, when trained: from the artefact and from MLflow (``None`` where MLflow recorded nothing)."""
     card: dict[str, Any] = {
         "architecture": classifier.architecture,
         "builder": classifier.builder,
@@ -31,6 +31,7 @@ def model_card(classifier: GenreClassifier, model_uri: str) -> dict[str, Any]:
         "labels": list(classifier.class_names),
         "sample_rate": classifier.sample_rate,
         "window": classifier.window,
+        "temperature": classifier.temperature,
         "model_uri": model_uri,
         "registry": None,
         "accuracy": None,

@@ -145,11 +145,10 @@ class GenreClassifier:
     def timeline_table(
         self, window_probabilities: np.ndarray, n_rows: int, seconds: float
     ) -> pd.DataFrame:
-        """One row per example: ``start_s``, ``end_s`` and each class's probability, scaled by
-        the track's temperature so that windows and verdict read on one scale."""
+        """One row per example: ``start_s``, ``end_s`` and the model's probability of each
+        class for it (the temperature was fitted to, and scales, the track's mean only)."""
         spans = self.window_spans(n_rows, seconds)
-        scaled = apply_temperature(window_probabilities.astype(np.float64), self.temperature)
-        table = pd.DataFrame(scaled, columns=self.class_names)
+        table = pd.DataFrame(window_probabilities.astype(np.float64), columns=self.class_names)
         table.insert(0, "start_s", spans[:, 0].round(3))
         table.insert(1, "end_s", spans[:, 1].round(3))
         return table

@@ -27,6 +27,7 @@ import soundfile as sf
 from mlflow.tracking import MlflowClient
 
 from gtzan_kedro.features.windows import sliding_windows
+from gtzan_kedro.models.calibration import apply_temperature
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.sources.generator import synthesise_clip
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
@@ -270,6 +271,7 @@ def test_predict_timeline_writes_each_files_windows_over_time(project: Path, tmp
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"Timelines written to {timelines}." in result.stdout
     table = pd.read_json(tmp_path / "table.json", orient="records").set_index("file")
+    temperature = GenreClassifier.load(project / "data" / "06_models" / "mlp").temperature
     for name, seconds in [("short", 24 * HOP_LENGTH / SAMPLE_RATE), ("long", 20.0)]:
         row = table.loc[str(tmp_path / f"{name}.wav")]
         drawn = pd.read_csv(timelines / f"{name}.wav.timeline.csv")
@@ -278,9 +280,11 @@ def test_predict_timeline_writes_each_files_windows_over_time(project: Path, tmp
         assert drawn["start_s"].iloc[0] == 0.0
         assert drawn["end_s"].iloc[-1] == pytest.approx(seconds, abs=1e-3)
         assert (drawn["start_s"].diff().dropna() > 0).all()
-        # The verdict is the windows' mean.
+        # The verdict is the windows' mean, scaled by the model's temperature.
         np.testing.assert_allclose(
-            drawn[list(GENRES)].mean(), row[list(GENRES)].astype(float), atol=1e-3
+            apply_temperature(drawn[list(GENRES)].mean(), temperature),
+            row[list(GENRES)].astype(float),
+            atol=1e-3,
         )
         picture = (timelines / f"{name}.wav.timeline.png").read_bytes()
         assert picture.startswith(b"\x89PNG")
@@ -346,7 +350,9 @@ def test_the_server_answers_like_predict(server: str, clips: Path, predicted, be
 
 
 @pytest.mark.slow
-def test_the_server_answers_the_windows_over_time_to_a_record_that_asks(server: str, clips: Path):
+def test_the_server_answers_the_windows_over_time_to_a_record_that_asks(
+    server: str, clips: Path, project: Path, best: str
+):
     records = [
         {"name": name, "audio": base64.b64encode((clips / name).read_bytes()).decode()}
         for name in ["blues.50.wav", "country.51.wav"]
@@ -361,7 +367,11 @@ def test_the_server_answers_the_windows_over_time_to_a_record_that_asks(server: 
     assert list(asked["timeline"][0]) == ["start_s", "end_s", *GENRES]
     assert asked["timeline"][-1]["end_s"] == pytest.approx(UNSEEN_SECONDS, abs=1e-3)
     means = pd.DataFrame(asked["timeline"])[list(GENRES)].mean()
-    assert list(means) == pytest.approx([asked[genre] for genre in GENRES], abs=1e-4)
+    # The verdict is the windows' mean, scaled by the champion's temperature.
+    temperature = GenreClassifier.load(project / "data" / "06_models" / best).temperature
+    assert list(apply_temperature(means, temperature)) == pytest.approx(
+        [asked[genre] for genre in GENRES], abs=1e-4
+    )
     assert plain["timeline"] is None and plain["status"] == "ok"
 
 
