@@ -22,7 +22,8 @@ _REGISTERED = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<ve
 
 def model_card(classifier: GenreClassifier, model_uri: str) -> dict[str, Any]:
     """Architecture, feature set, labels, calibration temperature, accuracy with its interval,
-    registry version, when trained: from the artefact and from MLflow (``None`` where MLflow recorded nothing)."""
+    registry version, when trained: from the artefact and from MLflow (``None`` where MLflow
+    recorded nothing)."""
     card: dict[str, Any] = {
         "architecture": classifier.architecture,
         "builder": classifier.builder,

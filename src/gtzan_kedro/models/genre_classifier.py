@@ -59,8 +59,8 @@ class GenreClassifier:
     model: Any = field(repr=False)
     # Extractor arguments that are files (pretrained weights): copied into the artefact.
     feature_inputs: dict[str, str] = field(default_factory=dict)
-    # Divides the log of a track's probabilities (fitted on validation tracks); artefacts saved before
-    # calibration existed have none and load with 1, which changes nothing.
+    # Divides the log of a track's probabilities (fitted on validation tracks); artefacts saved
+    # before calibration existed have none and load with 1, which changes nothing.
     temperature: float = 1.0
 
     def features(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -133,7 +133,7 @@ class GenreClassifier:
         return self.track_proba(window_probabilities), len(window_probabilities)
 
     def predict_proba(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
-        """Class probabilities ``(n_classes,)`` of one clip: its examples' probabilities averaged."""
+        """Calibrated class probabilities ``(n_classes,)`` of one clip (:meth:`track_proba`)."""
         return self.predict_proba_features(self.features(waveform, sample_rate))[0]
 
     def window_spans(self, n_rows: int, seconds: float) -> np.ndarray:
