@@ -20,6 +20,8 @@ ORIGINAL_TENSORS = {
     "penultimate": "model/batch_normalization_10/batchnorm/add_1:0",
 }
 
+# Float32 relative accuracy, of each value and of its layer's largest value (see the test),
+# and the least absolute tolerance, for values near zero (up to 2e-4 relative at 0.04).
 RTOL, ATOL = 1e-5, 2e-5
 
 
@@ -55,10 +57,12 @@ def test_port_matches_the_original_graph(
 ) -> None:
     """Tag probabilities and every embedding layer agree with the original to float32 accuracy.
 
-    Float32 convolutions agree across CPU kernels relatively, not absolutely: a max-pooled
-    value of 42.7 differed by 1.03e-4 on one machine (2.4e-6 relative). So the tolerance
-    scales with the value (1e-5 relative), plus 2e-5 for values near zero, where the worst
-    relative error here is larger (up to 2e-4 at 0.04, from cancellation).
+    Float32 convolutions agree across CPU kernels (and thread counts) relatively, not
+    absolutely: a max-pooled value of 42.7 differed by 1.03e-4 on one machine (2.4e-6
+    relative). A value that sums terms of the layer's size into a small result carries their
+    rounding error (4e-5 at 0.48, in a layer reaching 43, on a loaded machine). So the
+    tolerance is 1e-5 of the value plus 1e-5 of the layer's largest value (at least 2e-5): a
+    wrong port differs by far more.
     """
     patches = sliding_windows(
         musicnn.mel_frames(music_like_clip, 22050), musicnn.PATCH_FRAMES, musicnn.PATCH_FRAMES
@@ -71,7 +75,10 @@ def test_port_matches_the_original_graph(
     expected = original_outputs(cached_musicnn_wheel, model, patches, tmp_path)
     for layer in musicnn.LAYERS:
         ported = musicnn.embed(patches, weights, [layer])
-        np.testing.assert_allclose(ported, expected[layer], rtol=RTOL, atol=ATOL, err_msg=layer)
+        scale = np.abs(expected[layer]).max()
+        np.testing.assert_allclose(
+            ported, expected[layer], rtol=RTOL, atol=max(ATOL, RTOL * scale), err_msg=layer
+        )
     # Different patches give different tags: the comparison is not one of constants.
     assert np.ptp(expected["taggram"], axis=0).max() > 1e-3
     assert (tmp_path / "weights" / musicnn.LICENCE_FILE).read_text().startswith("Copyright")
