@@ -96,6 +96,21 @@ class LookUp:
         return self.probabilities[examples[:, 0].astype(int)]
 
 
+def looking_up(windows: np.ndarray, temperature: float) -> GenreClassifier:
+    """An artefact whose track of features ``0 .. n-1`` has the window probabilities ``windows``."""
+    trained = classifier()
+    trained.window = None
+    trained.normalisation = {"mean": [0.0], "std": [1.0]}
+    trained.model = LookUp(windows)
+    trained.temperature = temperature
+    return trained
+
+
+def window_indices(n_windows: int) -> np.ndarray:
+    """The features of a track whose windows are ``0 .. n_windows-1`` (see :class:`LookUp`)."""
+    return np.arange(n_windows, dtype=np.float32)[:, None]
+
+
 @pytest.mark.parametrize("temperature", [0.05, 0.2, 1.0, 5.0, 20.0])
 def test_no_temperature_changes_a_tracks_label_even_where_its_windows_disagree(temperature):
     # Two windows mildly for pop, one clearly for blues: the mean says blues, a vote says pop.
@@ -105,13 +120,9 @@ def test_no_temperature_changes_a_tracks_label_even_where_its_windows_disagree(t
         [0.4, 0.6],
         [0.75, 0.25],
     ]
-    trained = classifier()
-    trained.window = None
-    trained.normalisation = {"mean": [0.0], "std": [1.0]}
-    trained.model = LookUp(windows)
-    trained.temperature = temperature
+    trained = looking_up(windows, temperature)
 
-    track = trained.predict_proba_features(np.arange(3, dtype=np.float32)[:, None])[0]
+    track = trained.predict_proba_features(window_indices(3))[0]
 
     assert GENRES[track.argmax()] == "blues"
     assert track.sum() == pytest.approx(1.0, rel=1e-5)
@@ -119,12 +130,8 @@ def test_no_temperature_changes_a_tracks_label_even_where_its_windows_disagree(t
 
 def test_a_timeline_shows_the_windows_as_the_model_gave_them_and_the_verdict_scales_their_mean():
     windows = softmax(np.random.default_rng(2).normal(size=(3, len(GENRES))), axis=1)
-    trained = classifier()
-    trained.window = None
-    trained.normalisation = {"mean": [0.0], "std": [1.0]}
-    trained.model = LookUp(windows)
-    trained.temperature = 0.5
-    features = np.arange(3, dtype=np.float32)[:, None]
+    trained = looking_up(windows, temperature=0.5)
+    features = window_indices(3)
 
     timeline = trained.timeline_table(trained.window_proba_features(features), 3, 3.0)
     track = trained.predict_proba_features(features)[0]
