@@ -52,6 +52,13 @@ from gtzan_kedro.project_config import configured_architectures
 
 logger = logging.getLogger(__name__)
 
+# Each experiment is a process of its own, forked from a server process that imported the
+# heavy modules once per queue: about 10 s less per experiment than a fresh interpreter. The
+# server only imports (no session starts and no TensorFlow op runs in it), so its forks start
+# as clean as spawned processes would.
+_EXPERIMENTS = multiprocessing.get_context("forkserver")
+_EXPERIMENTS.set_forkserver_preload([__name__, "tensorflow", "keras"])
+
 
 @dataclass(frozen=True)
 class QueueSummary:
@@ -119,11 +126,21 @@ def queue_status(
     return _summarise(project, queue, records)
 
 
+def _wait_for_experiment_server() -> None:
+    """Start the process experiments are forked from, if need be, and wait for its imports."""
+    ready = _EXPERIMENTS.Process(target=int, name="experiment server check")
+    ready.start()
+    ready.join()
+
+
 def _run_experiment(project: QueueProject, experiment: Experiment, tags: dict[str, str]) -> None:
     """One experiment in a run made beforehand and a process of its own; failures recorded."""
+    # The server ready before the run is made: a process starting seconds after its run would
+    # look like another process reusing the id of the run's owner (hooks.owner_is_alive).
+    _wait_for_experiment_server()
     run = project.client.create_run(project.experiment_id, run_name=experiment.name, tags=tags)
     run_id = run.info.run_id
-    process = multiprocessing.get_context("spawn").Process(
+    process = _EXPERIMENTS.Process(
         target=_experiment_process,
         args=(
             project.project_path,
@@ -164,7 +181,7 @@ def describe_exit(exit_code: int | None) -> str:
     return str(exit_code)
 
 
-def _experiment_process(  # noqa: PLR0913, PLR0917 - the arguments of a spawned process
+def _experiment_process(  # noqa: PLR0913, PLR0917 - the arguments of an experiment process
     project_path: Path,
     env: str | None,
     parameters: dict,
