@@ -55,9 +55,12 @@ logger = logging.getLogger(__name__)
 # Each experiment is a process of its own, forked from a server process that imported the
 # heavy modules once per queue: about 10 s less per experiment than a fresh interpreter. The
 # server only imports (no session starts and no TensorFlow op runs in it), so its forks start
-# as clean as spawned processes would.
-_EXPERIMENTS = multiprocessing.get_context("forkserver")
-_EXPERIMENTS.set_forkserver_preload([__name__, "tensorflow", "keras"])
+# as clean as spawned processes would. Where there is no fork server (Windows): spawned.
+if "forkserver" in multiprocessing.get_all_start_methods():
+    _EXPERIMENTS = multiprocessing.get_context("forkserver")
+    _EXPERIMENTS.set_forkserver_preload([__name__, "tensorflow", "keras"])
+else:
+    _EXPERIMENTS = multiprocessing.get_context("spawn")
 
 
 @dataclass(frozen=True)
