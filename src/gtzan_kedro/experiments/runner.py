@@ -130,7 +130,12 @@ def queue_status(
 
 
 def _wait_for_experiment_server() -> None:
-    """Start the process experiments are forked from, if need be, and wait for its imports."""
+    """Start the process experiments are forked from, if need be, and wait for its imports.
+
+    A fork of a running server costs milliseconds; spawned experiments have no server to wait for.
+    """
+    if _EXPERIMENTS.get_start_method() != "forkserver":
+        return
     ready = _EXPERIMENTS.Process(target=int, name="experiment server check")
     ready.start()
     ready.join()
