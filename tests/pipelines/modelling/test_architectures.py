@@ -38,14 +38,20 @@ def examples_for(builder: str, split: dict[str, np.ndarray]) -> np.ndarray:
 
 
 # The from-scratch blocks of conf/base (the musicnn builders need pretrained weights:
-# tests/models/test_musicnn_architectures.py), and the recurrent builder's other head.
+# tests/models/test_musicnn_architectures.py), the recurrent builder's other head and the
+# cnn over frames only.
 SCRATCH_BLOCKS = ("lstm", "gru", "bilstm", "bigru", "tcn", "mlp", "cnn", "svm")
 EXTRA_BLOCKS = {
     "bigru_pooled": {
         "builder": "recurrent",
         "features": "log_mel",
         "model": {"cell": "gru", "bidirectional": True, "pooling": "mean_max", "normalise": True},
-    }
+    },
+    "cnn_over_frames": {
+        "builder": "cnn",
+        "features": "log_mel",
+        "model": {"filters": [8, 16], "dropout": 0.3, "convolve_over": "frames"},
+    },
 }
 
 
@@ -114,3 +120,19 @@ def test_architecture_trains_predicts_and_reloads(
         rtol=1e-5,
         atol=1e-6,
     )
+
+
+@pytest.mark.parametrize(
+    ("convolve_over", "kernel"), [("frames_and_dims", (3, 3, 1, 8)), ("frames", (3, 40, 8))]
+)
+def test_cnn_convolves_over_the_image_or_over_frames_with_their_dims_as_channels(
+    convolve_over: str, kernel: tuple[int, ...]
+):
+    model = {"filters": [8, 16], "convolve_over": convolve_over}
+    block = {"builder": "cnn", "features": "log_mel", "model": model}
+    examples = np.zeros((4, 12, 40), dtype=np.float32)
+
+    model = build_model(examples, GTZAN_MODEL_INPUT, GTZAN_LABEL_SET, block, seed=0)
+
+    assert tuple(model.get_layer("conv0").kernel.shape) == kernel
+    assert model.output_shape == (None, len(GENRES))

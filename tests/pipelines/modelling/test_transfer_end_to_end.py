@@ -98,6 +98,9 @@ def test_every_seed_architecture_trains_on_musicnn_sequences_by_its_block(
         assert classifier.feature_set == "musicnn_sequence"
         assert classifier.window == {"frames": 3, "hop": 1}
         assert tuple(classifier.model.input_shape) == (None, 3, 1506)
+    # The cnn's kernels slide over the patches and span every dimension of the embedding.
+    cnn = GenreClassifier.load(project / "data" / "06_models" / "cnn_musicnn").model
+    assert tuple(cnn.get_layer("conv0").kernel.shape)[:2] == (3, 1506)
     # musicnn_sequence reads musicnn's cache: the network ran once per track, into one folder,
     # plus the same number of times for each logged model (its input example and the served
     # model's warm-up are clips run through it).

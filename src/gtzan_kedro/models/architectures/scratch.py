@@ -139,14 +139,25 @@ def build_cnn(
     *,
     filters: Sequence[PositiveInt] = (16, 32, 64),
     dropout: Fraction = 0.3,
+    convolve_over: Literal["frames_and_dims", "frames"] = "frames_and_dims",
 ) -> keras.Model:
-    """2-D convolutions over the (frames x mel bands) image, pooled between blocks."""
+    """Convolution blocks pooled between them, over the (frames x dims) image by default.
+
+    ``frames_and_dims`` suits log-mel windows, whose neighbouring bands are related.
+    ``frames`` slides 1-D convolutions over the frames only, a frame's dimensions being its
+    channels: for sequences of embeddings, whose neighbouring dimensions are unrelated.
+    """
     keras = _keras()
     layers = keras.layers
     inputs = keras.Input(shape=input_shape, name="features")
-    x = layers.Reshape((*input_shape, 1), name="as_image")(inputs)
+    if convolve_over == "frames":
+        x = inputs
+        conv, pooling, average = layers.Conv1D, layers.MaxPooling1D, layers.GlobalAveragePooling1D
+    else:
+        x = layers.Reshape((*input_shape, 1), name="as_image")(inputs)
+        conv, pooling, average = layers.Conv2D, layers.MaxPooling2D, layers.GlobalAveragePooling2D
     for index, width in enumerate(filters):
-        x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{index}")(x)
+        x = conv(width, 3, padding="same", use_bias=False, name=f"conv{index}")(x)
         # Keras' default momentum (0.99) leaves the moving statistics used for validation
         # far from the batch ones for the few hundred steps of a run, and early stopping
         # then halts on a misleading validation loss.
@@ -154,9 +165,9 @@ def build_cnn(
         x = layers.Activation("relu")(x)
         if index < len(filters) - 1:
             # Halve each axis that is still long enough, so small inputs never shrink to zero.
-            pool = tuple(2 if size >= 2 else 1 for size in x.shape[1:3])
-            x = layers.MaxPooling2D(pool, name=f"pool{index}")(x)
-    pooled = layers.GlobalAveragePooling2D(name="average")(x)
+            pool = tuple(2 if size >= 2 else 1 for size in x.shape[1:-1])
+            x = pooling(pool, name=f"pool{index}")(x)
+    pooled = average(name="average")(x)
     return keras.Model(inputs, _classifier_head(pooled, n_classes, dropout), name="cnn")
 
 
