@@ -13,8 +13,11 @@ feature set; feature engineering then computes only the feature sets they read):
    it is; ``NAME:gru+lstm=...`` trains those architectures only):
    ``kedro run --pipeline modelling --namespaces <architectures>`` with the variant's
    ``--params``, and from its outputs, per architecture, the track accuracy over all
-   out-of-fold predictions with its 95% bootstrap interval, and the seconds spent in its
-   ``train_model`` nodes (summed over folds, from the run's timestamped log).
+   out-of-fold predictions with its 95% bootstrap interval, the seconds spent in its
+   ``train_model`` nodes (summed over folds, from the run's timestamped log) and, from the
+   second variant on, the exact McNemar p-value that it is as accurate as in the first
+   variant that trained it (paired, on the same tracks). Each variant's predictions are kept
+   in ``<workdir>/<dataset>/predictions/<variant>/<architecture>.parquet``.
 
 The musicnn wheel is copied from ``data/01_raw/pretrained/`` into each copy, so nothing is
 fetched. Run from the project root; the machine's load average is printed (timings on a
@@ -38,8 +41,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
 import yaml
 from full_size_features import PROJECT_ROOT, copy_project, copy_wheels, kedro_run
+
+from gtzan_kedro.evaluation.statistics import mcnemar_exact
 
 # name: (clips per genre, seconds per clip); None keeps conf/base's embedded default.
 DATASETS = {"default": None, "gtzan_sized": (100, 30.0)}
@@ -121,7 +127,7 @@ def run_dataset(
         )
     kedro_run(project, ["--pipeline", "ingestion", "--params", base], "ingestion")
     kedro_run(project, ["--pipeline", "feature_engineering", "--params", base], "features")
-    rows = []
+    rows, first = [], {}
     for spec, overrides in variants.items():
         variant, _, only = spec.partition(":")
         trained = only.split("+") if only else architectures
@@ -133,23 +139,45 @@ def run_dataset(
             metrics = json.loads(
                 (project / "data" / "08_reporting" / name / "metrics.json").read_text()
             )
+            predictions = keep_predictions(project, name, workdir / "predictions" / variant)
             row = {"variant": variant, "architecture": name, "seconds": seconds[name]} | metrics
+            if name in first:
+                row["p_value"] = paired_p_value(first[name], predictions)
+            else:
+                first[name] = predictions
             print(table([row]).splitlines()[-1], flush=True)
             rows.append(row)
     return rows
 
 
+def keep_predictions(project: Path, architecture: str, folder: Path) -> pd.DataFrame:
+    """Copy the architecture's out-of-fold track predictions into ``folder``; return them."""
+    # The next variant's run overwrites the project's copy.
+    folder.mkdir(parents=True, exist_ok=True)
+    source = project / "data" / "07_model_output" / architecture / "track_predictions.parquet"
+    shutil.copy(source, folder / f"{architecture}.parquet")
+    return pd.read_parquet(source, columns=["track_id", "label", "predicted"])
+
+
+def paired_p_value(first: pd.DataFrame, other: pd.DataFrame) -> float:
+    """Exact McNemar p-value that two variants are equally accurate on the same tracks."""
+    paired = first.merge(other, on=["track_id", "label"], suffixes=("_first", "_other"))
+    return mcnemar_exact(paired["label"], paired["predicted_first"], paired["predicted_other"])
+
+
 def table(rows: list[dict]) -> str:
     """The results as a Markdown table."""
     lines = [
-        "| variant | architecture | out-of-fold track accuracy [95% CI] | train s |",
-        "| --- | --- | --- | ---: |",
+        "| variant | architecture | out-of-fold track accuracy [95% CI] | train s "
+        "| McNemar p vs the first variant |",
+        "| --- | --- | --- | ---: | ---: |",
     ]
     for row in rows:
+        p_value = f"{row['p_value']:.3g}" if "p_value" in row else ""
         lines.append(
             f"| {row['variant']} | {row['architecture']} | {row['track_accuracy']:.3f} "
             f"[{row['track_accuracy_ci_low']:.3f}, {row['track_accuracy_ci_high']:.3f}] "
-            f"| {row['seconds']:.0f} |"
+            f"| {row['seconds']:.0f} | {p_value} |"
         )
     return "\n".join(lines)
 
