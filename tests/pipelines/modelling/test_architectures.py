@@ -42,10 +42,10 @@ def examples_for(builder: str, split: dict[str, np.ndarray]) -> np.ndarray:
 # cnn over frames only.
 SCRATCH_BLOCKS = ("lstm", "gru", "bilstm", "bigru", "tcn", "mlp", "cnn", "svm")
 EXTRA_BLOCKS = {
-    "bigru_pooled": {
+    "bigru_last_state": {
         "builder": "recurrent",
         "features": "log_mel",
-        "model": {"cell": "gru", "bidirectional": True, "pooling": "mean_max", "normalise": True},
+        "model": {"cell": "gru", "bidirectional": True, "pooling": "last", "normalise": True},
     },
     "cnn_over_frames": {
         "builder": "cnn",
