@@ -128,8 +128,8 @@ def test_architecture_trains_predicts_and_reloads(
 def test_cnn_convolves_over_the_image_or_over_frames_with_their_dims_as_channels(
     convolve_over: str, kernel: tuple[int, ...]
 ):
-    model = {"filters": [8, 16], "convolve_over": convolve_over}
-    block = {"builder": "cnn", "features": "log_mel", "model": model}
+    hyperparameters = {"filters": [8, 16], "convolve_over": convolve_over}
+    block = {"builder": "cnn", "features": "log_mel", "model": hyperparameters}
     examples = np.zeros((4, 12, 40), dtype=np.float32)
 
     model = build_model(examples, GTZAN_MODEL_INPUT, GTZAN_LABEL_SET, block, seed=0)
