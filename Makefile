@@ -53,11 +53,12 @@ $(COMPILED): $(DEV_INSTALLED)
 run: $(INSTALLED)
 	$(BIN)/kedro run
 
-# Two workers, one test file each at a time, so that a file's trained project is built once
-# (see the README for the figures); PYTEST_ARGS="-n 0" runs the suite in one process.
+# Two workers, one test file each at a time, so that a file's trained project is built once,
+# in the order tests/conftest.py gives (long end-to-end files first; see the README for the
+# figures); PYTEST_ARGS="-n 0" runs the suite in one process.
 PYTEST_ARGS ?=
 test: $(COMPILED) weights
-	$(BIN)/python -m pytest --numprocesses 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses 2 --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # musicnn's pretrained weights: its wheel fetched once from PyPI by pip, checked against a
 # pinned sha256 and cached in data/01_raw/pretrained/ (the tests never fetch; they read it).

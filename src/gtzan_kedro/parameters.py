@@ -68,6 +68,8 @@ class Training(_Block):
     label_smoothing: Fraction
     schedule: Literal["constant", "cosine", "plateau"]
     augmentation: Augmentation
+    # Keras' XLA compilation: "auto" (Keras' choice), true or false.
+    jit_compile: bool | Literal["auto"]
 
 
 class Architecture(_Block):

@@ -28,29 +28,6 @@ QUEUE = {
 
 
 @pytest.mark.slow
-def test_queue_run_prints_the_summary_and_status_shows_each_state(queue_project: Path):
-    queue_file = queue_project / "conf" / "base" / "experiments" / "cli.yml"
-    queue_file.write_text(yaml.safe_dump(QUEUE))
-    pinned = ("--code-version", CODE_VERSION)
-
-    # Each experiment starts a process of its own: slower than one `kedro run`.
-    ran = run_command(
-        "kedro", "queue", "run", str(queue_file), *pinned, cwd=queue_project, timeout=900
-    )
-    status = run_command("kedro", "queue", "status", str(queue_file), *pinned, cwd=queue_project)
-
-    # One experiment failed: exit code 1, after the whole queue ran.
-    assert ran.returncode == 1, ran.stdout + ran.stderr[-3000:]
-    assert "Failed: typo; rerun the queue to retry them." in ran.stderr
-    assert "# Queue 'cli': track_accuracy, best first" in ran.stdout
-    assert re.search(r"^\| good +\| done +\|", ran.stdout, re.MULTILINE)
-    assert "Unknown parameter modelling.architectures.mlp.modle" in ran.stdout
-    assert status.returncode == 0, status.stderr[-3000:]
-    assert re.search(r"^\| good +\| done +\|", status.stdout, re.MULTILINE)
-    assert re.search(r"^\| typo +\| failed +\|", status.stdout, re.MULTILINE)
-
-
-@pytest.mark.slow
 def test_a_broken_queue_file_is_an_error_message(project_copy: Path):
     queue_file = project_copy / "broken.yml"
     queue_file.write_text("experiments: []\n")
@@ -87,14 +64,21 @@ def running_experiment_pid(project: Path, name: str, queue_log: Path, timeout: f
 
 
 @pytest.mark.slow
-def test_a_dying_experiment_is_a_failure_and_a_second_queue_run_is_refused(
+def test_queue_run_survives_a_dying_experiment_prints_the_summary_and_refuses_a_second_run(
     queue_project: Path, tmp_path: Path
 ):
-    queue_file = queue_project / "crash.yml"
-    experiments = [{"name": "doomed", "overrides": ENDLESS}, {"name": "good"}]
+    # One queue as typed serves every assertion: an experiment killed mid-training, one with
+    # a typo in its overrides and a good one, then `kedro queue status`.
+    queue_file = queue_project / "conf" / "base" / "experiments" / "crash.yml"
+    queue_file.parent.mkdir(parents=True, exist_ok=True)
+    experiments = [{"name": "doomed", "overrides": ENDLESS}, *QUEUE["experiments"]]
     queue_file.write_text(yaml.safe_dump({**QUEUE, "name": "crash", "experiments": experiments}))
-    command = ("kedro", "queue", "run", str(queue_file), "--code-version", CODE_VERSION)
+    pinned = ("--code-version", CODE_VERSION)
+    command = ("kedro", "queue", "run", str(queue_file), *pinned)
     log = tmp_path / "queue.log"
+    # The store created here first: polling it while the queue creates it would race two
+    # migrations of one new SQLite file.
+    MlflowClient(tracking_uri=f"sqlite:///{queue_project}/mlflow.db").search_experiments()
 
     with background(*command, cwd=queue_project, log=log) as queue:
         doomed_pid = running_experiment_pid(queue_project, "doomed", log, timeout=240)
@@ -104,6 +88,7 @@ def test_a_dying_experiment_is_a_failure_and_a_second_queue_run_is_refused(
         os.kill(doomed_pid, signal.SIGKILL)
         queue.wait(timeout=240)
     output = log.read_text()
+    status = run_command("kedro", "queue", "status", str(queue_file), *pinned, cwd=queue_project)
 
     assert second.returncode == 1
     assert re.fullmatch(
@@ -111,13 +96,21 @@ def test_a_dying_experiment_is_a_failure_and_a_second_queue_run_is_refused(
         r"wait for it to end, or stop that process\.",
         second.stderr.strip().splitlines()[-1],
     ), second.stderr[-3000:]
+    # Two experiments failed: exit code 1, after the whole queue ran.
     assert queue.returncode == 1, output[-3000:]
-    assert "Failed: doomed; rerun the queue to retry them." in output
+    assert "Failed: doomed, typo; rerun the queue to retry them." in output
+    assert "# Queue 'crash': track_accuracy, best first" in output
+    assert re.search(r"^\| good +\| done +\|", output, re.MULTILINE)
+    assert "Unknown parameter modelling.architectures.mlp.modle" in output
     runs = experiment_runs(queue_project)
     assert runs["doomed"][0].info.status == "FAILED"
     assert runs["doomed"][0].data.tags[ERROR] == (
         "The experiment's process died with exit status -9 (SIGKILL)"
     )
     assert runs["good"][0].info.status == "FINISHED"
+    assert status.returncode == 0, status.stderr[-3000:]
+    assert re.search(r"^\| good +\| done +\|", status.stdout, re.MULTILINE)
+    assert re.search(r"^\| typo +\| failed +\|", status.stdout, re.MULTILINE)
+    assert re.search(r"^\| doomed +\| failed +\|", status.stdout, re.MULTILINE)
     # The lock went with the queue: the next run starts (and finds "good" done).
     assert not list((queue_project / "data" / ".queue-locks").iterdir())

@@ -16,7 +16,13 @@ from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.musicnn import network as musicnn
 
 N_CLASSES = 3
-TRAINING = {"epochs": 2, "batch_size": 4, "learning_rate": 1e-3, "early_stopping_patience": 5}
+TRAINING = {
+    "epochs": 2,
+    "batch_size": 4,
+    "learning_rate": 1e-3,
+    "early_stopping_patience": 5,
+    "jit_compile": False,
+}
 
 
 @pytest.fixture(scope="module")

@@ -126,6 +126,7 @@ class KerasAdapter:
                 label_smoothing=training.get("label_smoothing", 0.0)
             ),
             metrics=["accuracy"],
+            jit_compile=training.get("jit_compile", "auto"),
         )
         validation_examples, validation_labels = validation
         history = model.fit(

@@ -24,7 +24,13 @@ GTZAN_LABEL_SET = make_label_set(list(GENRES), "generated")
 # What feature engineering records with the statistics, as far as building and training read it.
 GTZAN_MODEL_INPUT = {"labels": list(GENRES), "feature_set": {"window": None}}
 # Fast settings for any Keras architecture: enough to run every code path once.
-TINY_TRAINING = {"epochs": 1, "batch_size": 8, "learning_rate": 0.001, "early_stopping_patience": 1}
+TINY_TRAINING = {
+    "epochs": 1,
+    "batch_size": 8,
+    "learning_rate": 0.001,
+    "early_stopping_patience": 1,
+    "jit_compile": False,  # XLA's compilation costs more than one epoch of a tiny model
+}
 # A tiny embedded dataset (4 clips of 3 s per genre) and small windows: features in seconds.
 TINY_FEATURES = {
     "ingestion": {"generator": {"clips_per_genre": 4, "clip_seconds": 3.0}},
@@ -36,7 +42,9 @@ TINY_FEATURES = {
 }
 
 
-def make_split(n_tracks: int, sequences_per_track: int, seed: int) -> dict[str, np.ndarray]:
+def make_split(
+    n_tracks: int, sequences_per_track: int, seed: int, shape: tuple[int, int] = (FRAMES, N_MELS)
+) -> dict[str, np.ndarray]:
     """Random windows of ``n_tracks`` tracks, genres in turn, with a genre-dependent offset."""
     rng = np.random.default_rng(seed)
     track_labels = np.arange(n_tracks) % len(GENRES)
@@ -44,7 +52,7 @@ def make_split(n_tracks: int, sequences_per_track: int, seed: int) -> dict[str, 
     # Interleave the tracks' windows, as nothing guarantees they arrive grouped.
     order = rng.permutation(len(labels))
     track_ids = np.repeat([f"track{index:03d}" for index in range(n_tracks)], sequences_per_track)
-    examples = rng.standard_normal((len(labels), FRAMES, N_MELS)).astype(np.float32)
+    examples = rng.standard_normal((len(labels), *shape)).astype(np.float32)
     examples += 0.5 * labels[:, None, None]  # something to learn
     return {"examples": examples[order], "labels": labels[order], "track_ids": track_ids[order]}
 
@@ -56,6 +64,20 @@ def tiny_splits() -> dict[str, dict[str, np.ndarray]]:
         "train": make_split(20, 2, seed=0),
         "validation": make_split(10, 2, seed=1),
         "test": make_split(10, 2, seed=2),
+    }
+
+
+# musicnn_sequence's examples: 3 consecutive patches of musicnn's 1,506-dim embeddings.
+SEQUENCE_SHAPE = (3, 1506)
+
+
+@pytest.fixture(scope="session")
+def sequence_splits() -> dict[str, dict[str, np.ndarray]]:
+    """Train 20, validation 10 and test 10 sequences shaped like musicnn_sequence's, 1 per track."""
+    return {
+        "train": make_split(20, 1, seed=0, shape=SEQUENCE_SHAPE),
+        "validation": make_split(10, 1, seed=1, shape=SEQUENCE_SHAPE),
+        "test": make_split(10, 1, seed=2, shape=SEQUENCE_SHAPE),
     }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from kedro.io import AbstractDataset
 
 from gtzan_kedro.models.architectures import ARCHITECTURES
@@ -14,6 +15,7 @@ from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.pipelines.modelling.nodes import build_model, package_classifier, train_model
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
+from tests.conftest import PROJECT_ROOT
 from tests.pipelines.modelling.conftest import (
     GTZAN_LABEL_SET,
     GTZAN_MODEL_INPUT,
@@ -38,8 +40,9 @@ def examples_for(builder: str, split: dict[str, np.ndarray]) -> np.ndarray:
 
 
 # The from-scratch blocks of conf/base (the musicnn builders need pretrained weights:
-# tests/models/test_musicnn_architectures.py), the recurrent builder's other head and the
-# cnn over frames only.
+# tests/models/test_musicnn_architectures.py), the recurrent builder's other head, the
+# cnn over frames only, and conf/transfer's seed architectures on musicnn_sequence (in a
+# real `--env transfer` session: test_transfer_end_to_end.py).
 SCRATCH_BLOCKS = ("lstm", "gru", "bilstm", "bigru", "tcn", "mlp", "cnn", "svm")
 EXTRA_BLOCKS = {
     "bigru_last_state": {
@@ -55,13 +58,24 @@ EXTRA_BLOCKS = {
 }
 
 
-@pytest.mark.parametrize("name", [*SCRATCH_BLOCKS, *EXTRA_BLOCKS])
+TRANSFER_BLOCKS = yaml.safe_load(
+    (PROJECT_ROOT / "conf" / "transfer" / "parameters.yml").read_text()
+)["modelling"]["architectures"]
+
+
+@pytest.mark.parametrize("name", [*SCRATCH_BLOCKS, *EXTRA_BLOCKS, *TRANSFER_BLOCKS])
 def test_architecture_trains_predicts_and_reloads(
-    name: str, tiny_splits, parameters, project_config, tmp_path: Path
+    name: str, request: pytest.FixtureRequest, parameters, project_config, tmp_path: Path
 ):
-    block = EXTRA_BLOCKS.get(name) or parameters["modelling"]["architectures"][name]
+    block = (
+        EXTRA_BLOCKS.get(name)
+        or TRANSFER_BLOCKS.get(name)
+        or parameters["modelling"]["architectures"][name]
+    )
     builder = block["builder"]
-    train, validation, test = (tiny_splits[name] for name in ("train", "validation", "test"))
+    sequences = block["features"] == "musicnn_sequence"
+    splits = request.getfixturevalue("sequence_splits" if sequences else "tiny_splits")
+    train, validation, test = (splits[name] for name in ("train", "validation", "test"))
     framework = ARCHITECTURES[builder].framework
 
     model = build_model(
@@ -95,9 +109,11 @@ def test_architecture_trains_predicts_and_reloads(
         expected = np.mean(validation_probabilities.argmax(axis=1) == validation["labels"])
         assert history["val_accuracy"] == [pytest.approx(expected)]
 
+    if framework == "keras":  # the block's examples as they are, e.g. (3, 1506) per sequence
+        assert tuple(model.input_shape[1:]) == test["examples"].shape[1:]
     dims = examples_for(builder, test).shape[-1]
     window = {"frames": test["examples"].shape[1], "hop": 4} if builder != "svm" else None
-    feature_set = {"extractor": "log_mel", "params": {"n_mels": N_MELS}, "window": window}
+    feature_set = {"extractor": block["features"], "params": {"n_mels": N_MELS}, "window": window}
     normalisation = {
         **GTZAN_MODEL_INPUT,
         "mean": [0.0] * dims,

@@ -284,6 +284,6 @@ def test_training_defaults_are_the_seeds_and_no_block_copies_them(parameters):
 
     assert training["epochs"] == 20
     # Merged in code when a model trains: a block holds only what differs for it.
-    assert not any(
-        "training" in block for block in parameters["modelling"]["architectures"].values()
-    )
+    for name, block in parameters["modelling"]["architectures"].items():
+        for key, value in block.get("training", {}).items():
+            assert value != training[key], f"{name} repeats the default {key}={value!r}"
