@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
+import scipy  # scipy.signal (a second) is loaded on first use, when a clip is synthesised
 
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES
 from gtzan_kedro.sources.registry import source
@@ -512,14 +512,14 @@ def _filtered(
     corners = np.clip(np.atleast_1d(np.asarray(corner, dtype=float)), 20.0, 0.95 * nyquist)
     if corners.size > 1:  # low sample rates squeeze a band against Nyquist: keep it open
         corners[0] = min(corners[0], 0.5 * corners[1])
-    return signal.sosfilt(_butterworth(order, tuple(corners), kind, sample_rate), x)
+    return scipy.signal.sosfilt(_butterworth(order, tuple(corners), kind, sample_rate), x)
 
 
 @functools.lru_cache(maxsize=256)
 def _butterworth(order: int, corners: tuple[float, ...], kind: str, sample_rate: int) -> np.ndarray:
     """Second-order sections of a Butterworth filter; instruments reuse the same few designs."""
     corner = corners if len(corners) > 1 else corners[0]
-    return signal.butter(order, corner, kind, fs=sample_rate, output="sos")
+    return scipy.signal.butter(order, corner, kind, fs=sample_rate, output="sos")
 
 
 def _drum_templates(kit: _Kit, sample_rate: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -990,7 +990,7 @@ def _reverb(x: np.ndarray, wet: float, sample_rate: int, rng: np.random.Generato
         int(seconds * sample_rate), sample_rate, seconds / 6.9
     )
     tail = (tail / np.sqrt(np.sum(tail**2))).astype(np.float32)  # single precision: 2x faster
-    room = signal.fftconvolve(x.astype(np.float32), tail)[: x.size]
+    room = scipy.signal.fftconvolve(x.astype(np.float32), tail)[: x.size]
     return (1 - wet) * x + wet * room
 
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, PositiveFloat, PositiveInt
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline as SklearnPipeline
-from sklearn.preprocessing import StandardScaler
 
 from gtzan_kedro.models.architectures.registry import Fraction, architecture
 from gtzan_kedro.musicnn import network as musicnn
 
 if TYPE_CHECKING:
     import keras
+    from sklearn.pipeline import Pipeline as SklearnPipeline
 
 MusicnnModel = Literal["MSD_musicnn", "MTT_musicnn"]
 
@@ -31,6 +29,10 @@ def build_musicnn_probe(
     max_iter: PositiveInt = 1000,
 ) -> SklearnPipeline:
     """Logistic regression on standardised frozen musicnn embeddings (a linear probe)."""
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+    from sklearn.pipeline import Pipeline as SklearnPipeline  # noqa: PLC0415
+    from sklearn.preprocessing import StandardScaler  # noqa: PLC0415
+
     return SklearnPipeline(
         [("scale", StandardScaler()), ("probe", LogisticRegression(C=C, max_iter=max_iter))]
     )

@@ -10,16 +10,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, PositiveFloat, PositiveInt
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.pipeline import Pipeline as SklearnPipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
 
 from gtzan_kedro.keras_loader import load_keras as _keras
 from gtzan_kedro.models.architectures.registry import Fraction, architecture
 
 if TYPE_CHECKING:
     import keras
+    from sklearn.pipeline import Pipeline as SklearnPipeline
 
 
 def _classifier_head(features: Any, n_classes: int, dropout: float) -> Any:
@@ -186,6 +183,12 @@ def build_svm(
     ``calibration_folds`` cross-validation folds, so its window probabilities can be
     averaged per track like those of the neural networks.
     """
+    # Imported here, as Keras is: every command validates the blocks, few build a model.
+    from sklearn.calibration import CalibratedClassifierCV  # noqa: PLC0415
+    from sklearn.pipeline import Pipeline as SklearnPipeline  # noqa: PLC0415
+    from sklearn.preprocessing import StandardScaler  # noqa: PLC0415
+    from sklearn.svm import SVC  # noqa: PLC0415
+
     return SklearnPipeline(
         [
             ("scale", StandardScaler()),
