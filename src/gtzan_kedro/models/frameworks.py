@@ -174,7 +174,11 @@ class KerasAdapter:
         # Registers the project's own Keras classes (the fine-tuning model) before loading.
         import gtzan_kedro.models.fine_tuning  # noqa: F401, PLC0415
 
-        return _keras().saving.load_model(folder / self.file_name, compile=False)
+        model = _keras().saving.load_model(folder / self.file_name, compile=False)
+        # A loaded model predicts a clip or a batch of tracks, once: compiling its predict
+        # step with XLA would take longer than predicting (about 2 s per cold start).
+        model.jit_compile = False
+        return model
 
 
 class SklearnAdapter:
