@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from kedro.config import OmegaConfigLoader
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
@@ -69,6 +70,11 @@ def tiny_splits() -> dict[str, dict[str, np.ndarray]]:
 
 # musicnn_sequence's examples: 3 consecutive patches of musicnn's 1,506-dim embeddings.
 SEQUENCE_SHAPE = (3, 1506)
+# `--env transfer`'s parameters: the seed's architectures on musicnn_sequence.
+TRANSFER_PARAMETERS = Path("conf") / "transfer" / "parameters.yml"
+TRANSFER_BLOCKS = yaml.safe_load((PROJECT_ROOT / TRANSFER_PARAMETERS).read_text())["modelling"][
+    "architectures"
+]
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 from kedro.io import AbstractDataset
 
 from gtzan_kedro.models.architectures import ARCHITECTURES
@@ -15,12 +14,12 @@ from gtzan_kedro.models.frameworks import get_adapter
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.pipelines.modelling.nodes import build_model, package_classifier, train_model
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
-from tests.conftest import PROJECT_ROOT
 from tests.pipelines.modelling.conftest import (
     GTZAN_LABEL_SET,
     GTZAN_MODEL_INPUT,
     N_MELS,
     TINY_TRAINING,
+    TRANSFER_BLOCKS,
 )
 
 
@@ -56,11 +55,6 @@ EXTRA_BLOCKS = {
         "model": {"filters": [8, 16], "dropout": 0.3, "convolve_over": "frames"},
     },
 }
-
-
-TRANSFER_BLOCKS = yaml.safe_load(
-    (PROJECT_ROOT / "conf" / "transfer" / "parameters.yml").read_text()
-)["modelling"]["architectures"]
 
 
 @pytest.mark.parametrize("name", [*SCRATCH_BLOCKS, *EXTRA_BLOCKS, *TRANSFER_BLOCKS])

@@ -24,13 +24,14 @@ from kedro.framework.startup import bootstrap_project
 from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.musicnn import network as musicnn
 from tests.conftest import PROJECT_ROOT, copy_project
-from tests.pipelines.modelling.conftest import TINY_FEATURES, _merge
+from tests.pipelines.modelling.conftest import (
+    TINY_FEATURES,
+    TRANSFER_BLOCKS,
+    TRANSFER_PARAMETERS,
+    _merge,
+)
 
 SCRATCH = ("svm", "gru")
-TRANSFER_PARAMETERS = Path("conf") / "transfer" / "parameters.yml"
-TRANSFER_BLOCKS = yaml.safe_load((PROJECT_ROOT / TRANSFER_PARAMETERS).read_text())["modelling"][
-    "architectures"
-]
 # The session trains these two of conf/transfer's blocks: each kind of input layer.
 SESSION_BLOCKS = ("gru_musicnn", "cnn_musicnn")
 OPTIONS = {
