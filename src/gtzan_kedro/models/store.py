@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import mlflow
@@ -11,7 +12,9 @@ from mlflow.store.artifact.models_artifact_repo import ModelsArtifactRepository
 from mlflow.store.artifact.runs_artifact_repo import RunsArtifactRepository
 
 from gtzan_kedro.errors import InputError
-from gtzan_kedro.models.genre_classifier import GenreClassifier
+
+if TYPE_CHECKING:  # `kedro` and `predict` start without scikit-learn: the model brings it
+    from gtzan_kedro.models.genre_classifier import GenreClassifier
 
 REGISTERED_MODEL = "genre_classifier"
 CHAMPION_ALIAS = "champion"
