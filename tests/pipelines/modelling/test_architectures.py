@@ -57,6 +57,7 @@ EXTRA_BLOCKS = {
 }
 
 
+@pytest.mark.slow  # 19 models, about 100 s in all: scheduled with the end-to-end files
 @pytest.mark.parametrize("name", [*SCRATCH_BLOCKS, *EXTRA_BLOCKS, *TRANSFER_BLOCKS])
 def test_architecture_trains_predicts_and_reloads(
     name: str, request: pytest.FixtureRequest, parameters, project_config, tmp_path: Path
