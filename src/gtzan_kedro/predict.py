@@ -94,7 +94,7 @@ def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
     audio, silent) gets an error line, the others are still classified, and the exit status
     is 1. Models are pickles: use only models from a store you trust.
     """
-    # Imported here: `kedro` loads this module for every command, and the datasets take a second.
+    # Imported here: `kedro` loads this module for every command; the datasets take a second.
     from gtzan_kedro.datasets.table import PredictionTableDataset  # noqa: PLC0415
 
     invoked_from = Path.cwd()
@@ -119,7 +119,8 @@ def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
         if timeline:
             inference["timeline"] = os.path.abspath(invoked_from / timeline)
         _run_inference(project_path, env, inference, verbose)
-        # Read back as written, not through a second session context (its hooks take a second).
+        # Read back as written, not through a second session context, whose hooks would set up
+        # MLflow and build every dataset again.
         table = PredictionTableDataset(filepath=table_path).load()
     click.echo(format_predictions(table, invoked_from))
     if output:
