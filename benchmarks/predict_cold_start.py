@@ -7,7 +7,10 @@ their models; then, from the copy, ``gtzan-kedro predict clip.wav --model <name>
 start to the table's first line (``Model: ...``) on its standard output and to its exit
 (median and range), with its peak RSS (``/usr/bin/time -v``). One more run per model, through a wrapper that reports at exit
 whether ``tensorflow`` and ``keras`` are in ``sys.modules``, says which models pulled
-TensorFlow in. The first run of each model also pays for a cold page cache; the median hardly.
+TensorFlow in. Alternating with those runs, a process that only loads the same model with
+``mlflow.pyfunc.load_model`` (no Kedro, no audio) is timed to its exit: the floor that MLflow,
+the model's framework and its featurisation's imports set, and what the command adds to it.
+The first run of each model also pays for a cold page cache; the median hardly.
 
 Run from the project root (a few minutes on 2 cores)::
 
@@ -28,6 +31,7 @@ import time
 from pathlib import Path
 
 from full_size_features import PROJECT_ROOT, copy_project, kedro_run, keep_architectures
+from mlflow import MlflowClient
 
 from gtzan_kedro.datasets import AudioDataset
 from gtzan_kedro.sources.generator import synthesise_clip
@@ -81,6 +85,36 @@ def timed_predict(project: Path, clip: Path, model: str) -> tuple[float, float, 
     return answered, exited, rss_kb / 1024
 
 
+def timed_mlflow_load(project: Path, model_uri: str) -> float:
+    """Seconds for a new process to load ``model_uri`` with MLflow alone, start to exit."""
+    code = (
+        "import mlflow.pyfunc; mlflow.set_tracking_uri('sqlite:///mlflow.db'); "
+        f"mlflow.pyfunc.load_model({model_uri!r})"
+    )
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        env=environment(),
+        capture_output=True,
+        check=True,
+    )
+    return time.perf_counter() - started
+
+
+def logged_model_uri(project: Path, model: str) -> str:
+    """The URI ``predict --model <architecture>`` resolves to: its latest logged model."""
+    client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
+    experiment = client.get_experiment_by_name("gtzan-kedro")
+    (logged,) = client.search_logged_models(
+        experiment_ids=[experiment.experiment_id],
+        filter_string=f"name = '{model}'",
+        order_by=[{"field_name": "creation_timestamp", "ascending": False}],
+        max_results=1,
+    )
+    return logged.model_uri
+
+
 def imported_modules(project: Path, clip: Path, model: str) -> str:
     """What the wrapper printed at exit: whether TensorFlow and Keras were imported."""
     command = [sys.executable, "-c", WRAPPER, "predict", str(clip), "--model", model]
@@ -109,12 +143,19 @@ def main() -> None:
     samples = synthesise_clip("rock", 999, seconds=30.0, sample_rate=SAMPLE_RATE, seed=7)
     AudioDataset(filepath=str(clip), sample_rate=SAMPLE_RATE).save(samples)
 
+    uris = {model: logged_model_uri(project, model) for model in args.models}
     # Models alternate run by run: the shared machine's load changes by the minute.
     timings: dict[str, list] = {model: [] for model in args.models}
+    loads: dict[str, list] = {model: [] for model in args.models}
     for _ in range(args.repeats):
         for model in args.models:
             timings[model].append(timed_predict(project, clip, model))
-            print(f"  {model}: {timings[model][-1][0]:.1f} s to the table", flush=True)
+            loads[model].append(timed_mlflow_load(project, uris[model]))
+            print(
+                f"  {model}: {timings[model][-1][0]:.1f} s to the table, "
+                f"{loads[model][-1]:.1f} s to load with MLflow alone",
+                flush=True,
+            )
     rows = {
         model: (runs, imported_modules(project, clip, model)) for model, runs in timings.items()
     }
@@ -124,14 +165,19 @@ def main() -> None:
         f"{os.cpu_count()} cores, load average {os.getloadavg()[1]:.1f} (5 min; shared)\n"
     )
     print(
-        f"{'model':<8} {'to table: median [min, max]':>30} {'to exit':>8} {'peak RSS':>9}  imports"
+        f"{'model':<8} {'to table: median [min, max]':>30} {'to exit':>8} {'peak RSS':>9} "
+        f"{'MLflow load alone':>18}  imports"
     )
     for model, (runs, imported) in rows.items():
         answered = [run[0] for run in runs]
         exited = statistics.median(run[1] for run in runs)
         rss = max(run[2] for run in runs)
         interval = f"{statistics.median(answered):.1f} s [{min(answered):.1f}, {max(answered):.1f}]"
-        print(f"{model:<8} {interval:>30} {exited:>6.1f} s {rss:>6.0f} MB  {imported}")
+        floor = statistics.median(loads[model])
+        print(
+            f"{model:<8} {interval:>30} {exited:>6.1f} s {rss:>6.0f} MB {floor:>16.1f} s  "
+            f"{imported}"
+        )
     if not args.workdir:
         shutil.rmtree(workdir)
 
