@@ -30,10 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import mlflow
 from full_size_features import PROJECT_ROOT, copy_project, kedro_run, keep_architectures
-from mlflow import MlflowClient
 
 from gtzan_kedro.datasets import AudioDataset
+from gtzan_kedro.models.store import latest_logged_model_uri
 from gtzan_kedro.sources.generator import synthesise_clip
 
 SAMPLE_RATE = 22050
@@ -104,15 +105,10 @@ def timed_mlflow_load(project: Path, model_uri: str) -> float:
 
 def logged_model_uri(project: Path, model: str) -> str:
     """The URI ``predict --model <architecture>`` resolves to: its latest logged model."""
-    client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
-    experiment = client.get_experiment_by_name("gtzan-kedro")
-    (logged,) = client.search_logged_models(
-        experiment_ids=[experiment.experiment_id],
-        filter_string=f"name = '{model}'",
-        order_by=[{"field_name": "creation_timestamp", "ascending": False}],
-        max_results=1,
-    )
-    return logged.model_uri
+    # This process only: the timed commands get their store from the project's mlflow.yml.
+    mlflow.set_tracking_uri(f"sqlite:///{project}/mlflow.db")
+    experiment = mlflow.get_experiment_by_name("gtzan-kedro")
+    return latest_logged_model_uri(model, experiment.experiment_id)
 
 
 def imported_modules(project: Path, clip: Path, model: str) -> str:
