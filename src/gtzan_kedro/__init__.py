@@ -26,5 +26,6 @@ logging.getLogger("tensorflow").addFilter(
 
 # At exit, the interpreter's last garbage collections walk every object of TensorFlow, MLflow
 # and librosa: 1 to 1.5 s after a command has answered, for memory the system frees anyway.
-# Registered first, so run last: after every other exit handler (MLflow's, logging's flush).
+# Freezing only skips those collections: exit handlers run after it (MLflow's, logging's
+# flush) still work, and objects are still freed by reference counting.
 atexit.register(gc.freeze)
