@@ -43,15 +43,19 @@ QUIET_LOGGING = {
 }
 
 
-@click.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("files", nargs=-1, required=True)
-@click.option(
+# What a model reference may be (inference.model), for every command that loads one.
+model_option = click.option(
     "--model",
     "-m",
     default=None,
     help="champion (default: models:/genre_classifier@champion), an architecture (its model "
     "from the latest training run), a models:/ or runs:/ URI, or an MLflow model folder.",
 )
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("files", nargs=-1, required=True)
+@model_option
 @click.option(
     "--top",
     "top_k",

@@ -1,7 +1,8 @@
 """``gtzan-kedro app`` (also ``kedro app``): a web page to try the classifier in a browser.
 
-Only click and Kedro's CLI settings are imported with the command: the web stack, MLflow and
-the model load when the command runs, so that other commands start as fast as before.
+Only click, Kedro's CLI settings and ``predict``'s module (for the ``--model`` option the two
+commands share) are imported with the command: the web stack, MLflow and the model load when
+the command runs, so that other commands start as fast as before.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING
 import click
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
 
+from gtzan_kedro.predict import model_option
+
 if TYPE_CHECKING:
     from gtzan_kedro.app.server import ServedModel
 
@@ -21,13 +24,7 @@ if TYPE_CHECKING:
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port."
 )
-@click.option(
-    "--model",
-    "-m",
-    default=None,
-    help="champion (default: models:/genre_classifier@champion), an architecture (its model "
-    "from the latest training run), a models:/ or runs:/ URI, or an MLflow model folder.",
-)
+@model_option
 @click.option(
     "--max-upload-mb",
     type=click.FloatRange(min=0, min_open=True),
