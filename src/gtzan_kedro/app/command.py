@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
 
-from gtzan_kedro.predict import model_option
+from gtzan_kedro.predict import model_option, store_exists
 
 if TYPE_CHECKING:
     from gtzan_kedro.app.server import ServedModel
@@ -72,7 +72,6 @@ def load_served_model(model: str | None, env: str | None) -> ServedModel:
         is_model_folder,
         resolve_model_uri,
     )
-    from gtzan_kedro.predict import store_exists  # noqa: PLC0415
 
     project_path = find_kedro_project(Path.cwd())
     if project_path is None:
