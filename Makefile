@@ -54,8 +54,10 @@ $(COMPILED): $(DEV_INSTALLED)
 		$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 	touch $(COMPILED)
 
+# Independent nodes (the architectures' trainings above all) two at a time, one per core: the
+# same models and figures as `kedro run` alone, which trains them in turn.
 run: $(INSTALLED)
-	$(BIN)/kedro run
+	$(BIN)/kedro run --runner ThreadRunner
 
 # Two workers, one test file each at a time, so that a file's trained project is built once,
 # in the order tests/conftest.py gives (long end-to-end files first; see the README for the

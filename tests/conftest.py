@@ -236,8 +236,8 @@ class TinyRun:
 def tiny_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> TinyRun:
     """The project as after `make run`, on tiny settings: data, models, reports, MLflow store.
 
-    Three `kedro run`s as typed (features, modelling, reporting), so its MLflow experiment
-    holds exactly three runs. Trained once for the whole session, whatever the number of
+    Three `kedro run`s as typed (features, modelling, reporting), with `make run`'s runner,
+    so its MLflow experiment holds exactly three runs. Trained once for the whole session, whatever the number of
     pytest-xdist workers, and shared: tests may add files of their own to it, but must not
     train, re-run a tracked pipeline or delete anything.
     """
@@ -280,7 +280,9 @@ def _train_tiny_run(folder: Path) -> TinyRun:
     logs = {}
     for name, options in runs.items():
         # A loaded machine (CI, shared runners) may take minutes over each of these runs.
-        result = run_command("kedro", "run", *options, cwd=project, timeout=1200)
+        result = run_command(
+            "kedro", "run", "--runner", "ThreadRunner", *options, cwd=project, timeout=1200
+        )
         logs[name] = result.stdout + result.stderr
         assert result.returncode == 0, f"kedro run ({name}) failed:\n{logs[name][-5000:]}"
     return TinyRun(project=project, logs=logs)

@@ -8,7 +8,9 @@ adapter when they register (``@architecture("recurrent", framework="keras")``).
 from __future__ import annotations
 
 import logging
-import sys
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,12 +28,16 @@ PREDICT_BATCH_SIZE = 32
 
 History = dict[str, list[float]]
 
+# Threads (`kedro run --runner ThreadRunner`) share a framework's global seed: one model at a
+# time is built on it, so that its initial weights do not depend on what other threads drew.
+_SEEDING = threading.Lock()
+
 
 class FrameworkAdapter(Protocol):
     """What the pipeline and the model artefact need from a framework."""
 
-    def seed(self, seed: int) -> None:
-        """Seed the framework's random choices (initial weights, shuffling)."""
+    def seeded(self, seed: int) -> AbstractContextManager[None]:
+        """Seed the framework's random choices (initial weights) for the model built inside."""
 
     def fit(  # noqa: PLR0913 - the training and validation data and the training block
         self,
@@ -42,10 +48,12 @@ class FrameworkAdapter(Protocol):
         seed: int,
         *,
         crops: CropPartners | None = None,
+        name: str = "model",
     ) -> tuple[Any, History]:
         """Fit ``model``; return it with its per-epoch history (one entry for one-step fits).
 
-        ``crops`` says which training example continues which, for random crops.
+        ``crops`` says which training example continues which, for random crops; ``name``
+        is what progress lines call the model.
         """
 
     def predict_proba(self, model: Any, examples: np.ndarray, n_classes: int) -> np.ndarray:
@@ -68,9 +76,12 @@ class KerasAdapter:
 
     file_name = "model.keras"
 
-    def seed(self, seed: int) -> None:
-        """Seed Python, NumPy and the backend at once."""
-        _keras().utils.set_random_seed(seed)
+    @contextmanager
+    def seeded(self, seed: int) -> Iterator[None]:
+        """Seed Python, NumPy and the backend at once, for this thread's model alone."""
+        with _SEEDING:
+            _keras().utils.set_random_seed(seed)
+            yield
 
     def fit(  # noqa: PLR0913
         self,
@@ -81,16 +92,16 @@ class KerasAdapter:
         seed: int,
         *,
         crops: CropPartners | None = None,
+        name: str = "model",
     ) -> tuple[Any, History]:
         """Fit with early stopping on the validation loss, keeping the best epoch's weights.
 
         Training batches are shuffled and augmented anew each epoch (seeded); the validation
-        split is scored as it is.
+        split is scored as it is. One log line per epoch, named ``name``.
         """
-        from gtzan_kedro.models.keras_batches import TrainingBatches  # noqa: PLC0415 - Keras
+        from gtzan_kedro.models.keras_batches import EpochLog, TrainingBatches  # noqa: PLC0415
 
         keras = _keras()
-        keras.utils.set_random_seed(seed)
         n_classes = int(model.output_shape[-1])
         batches = TrainingBatches(
             *train,
@@ -107,7 +118,8 @@ class KerasAdapter:
                 monitor="val_loss",
                 patience=training["early_stopping_patience"],
                 restore_best_weights=True,
-            )
+            ),
+            EpochLog(name, training["epochs"]),
         ]
         if schedule == "cosine":
             learning_rate = keras.optimizers.schedules.CosineDecay(
@@ -137,9 +149,12 @@ class KerasAdapter:
             ),
             validation_batch_size=training["batch_size"],
             epochs=training["epochs"],
+            # The batches shuffle themselves, seeded; Keras would reorder them with Python's
+            # global generator, which threads training other models draw from too.
+            shuffle=False,
             callbacks=callbacks,
-            # Keras' progress bar on a terminal, one line per epoch otherwise (CI logs).
-            verbose=1 if sys.stdout.isatty() else 2,
+            # EpochLog's lines instead: Keras' do not say which model they are about.
+            verbose=0,
         )
         epochs = {
             name: [float(value) for value in values]
@@ -186,8 +201,10 @@ class SklearnAdapter:
 
     file_name = "model.joblib"
 
-    def seed(self, seed: int) -> None:
+    @contextmanager
+    def seeded(self, seed: int) -> Iterator[None]:
         """Nothing global: estimators take ``random_state`` when they are fitted."""
+        yield
 
     def fit(  # noqa: PLR0913
         self,
@@ -198,6 +215,7 @@ class SklearnAdapter:
         seed: int,
         *,
         crops: CropPartners | None = None,
+        name: str = "model",
     ) -> tuple[Any, History]:
         """Fit in one step on the training examples; the history is that one step's scores.
 

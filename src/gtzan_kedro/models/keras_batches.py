@@ -1,16 +1,21 @@
-"""The Keras adapter's training batches: shuffled and augmented anew every epoch, seeded.
+"""The Keras adapter's training batches (shuffled and augmented anew every epoch, seeded) and
+its progress lines.
 
 Importing this module imports Keras (the adapter imports it when it trains).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import keras
 import numpy as np
 
 from gtzan_kedro.models.augmentation import CropPartners, augment_batch, random_crops
+
+logger = logging.getLogger("gtzan_kedro.models.frameworks")
 
 
 class TrainingBatches(keras.utils.PyDataset):
@@ -64,3 +69,25 @@ class TrainingBatches(keras.utils.PyDataset):
         """Reshuffle, and draw new augmentations, for the next epoch."""
         self.epoch += 1
         self._order = self._shuffled()
+
+
+class EpochLog(keras.callbacks.Callback):
+    """One log line per epoch, naming the model: models trained side by side stay apart."""
+
+    def __init__(self, name: str, epochs: int) -> None:
+        super().__init__()
+        self.name = name
+        self.epochs = epochs
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        """Note when the epoch started."""
+        self._started = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        """Log the epoch's scores and how long it took."""
+        scores = " - ".join(f"{key}: {value:.4f}" for key, value in (logs or {}).items())
+        seconds = time.monotonic() - self._started
+        logger.info(
+            "%s: epoch %d/%d - %.1f s - %s", self.name, epoch + 1, self.epochs, seconds, scores
+        )

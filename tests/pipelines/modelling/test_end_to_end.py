@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from kedro.runner import SequentialRunner, ThreadRunner
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from gtzan_kedro.hooks import ERROR_TAG
+from gtzan_kedro.models.genre_classifier import GenreClassifier
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 from tests.conftest import PROJECT_ROOT, copy_project
 from tests.pipelines.modelling.conftest import (
@@ -147,3 +150,26 @@ def test_a_failed_evaluation_keeps_the_last_good_model_and_fails_the_run_with_wh
     assert failed.info.status == "FAILED"
     assert failed.data.tags[ERROR_TAG].startswith("svm.predict_test_tracks: ")
     assert test_track in failed.data.tags[ERROR_TAG]
+
+
+@pytest.mark.slow
+def test_models_trained_side_by_side_in_threads_are_those_trained_in_turn(tmp_path: Path):
+    # `make run` trains with ThreadRunner: two Keras models at once share the global seed.
+    keras_architectures = ["gru", "mlp"]
+    weights = {}
+    for runner in (SequentialRunner(), ThreadRunner()):
+        folder = tmp_path / type(runner).__name__
+        folder.mkdir()
+        project = copy_project(PROJECT_ROOT, folder)
+        write_feature_input(project / "data")
+        run_session(project, ["modelling"], PARAMS, namespaces=keras_architectures, runner=runner)
+        weights[type(runner).__name__] = {
+            name: GenreClassifier.load(project / "data" / "06_models" / name).model.get_weights()
+            for name in keras_architectures
+        }
+
+    for name in keras_architectures:
+        in_turn, side_by_side = weights["SequentialRunner"][name], weights["ThreadRunner"][name]
+        assert len(in_turn) == len(side_by_side)
+        for expected, actual in zip(in_turn, side_by_side, strict=True):
+            np.testing.assert_array_equal(actual, expected)

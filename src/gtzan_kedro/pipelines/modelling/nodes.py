@@ -56,12 +56,12 @@ def build_model(
     )
     registered = get_architecture(architecture["builder"])
     # Seeding here makes an architecture's initial weights independent of which others ran first.
-    get_adapter(registered.framework).seed(seed)
-    return registered.builder(
-        input_shape=tuple(train_examples.shape[1:]),
-        n_classes=len(label_set["labels"]),
-        **architecture["model"],
-    )
+    with get_adapter(registered.framework).seeded(seed):
+        return registered.builder(
+            input_shape=tuple(train_examples.shape[1:]),
+            n_classes=len(label_set["labels"]),
+            **architecture["model"],
+        )
 
 
 def train_model(  # noqa: PLR0913, PLR0917 - Kedro passes one positional input per dataset
@@ -75,6 +75,7 @@ def train_model(  # noqa: PLR0913, PLR0917 - Kedro passes one positional input p
     architecture: dict[str, Any],
     training: dict[str, Any],
     seed: int,
+    name: str = "model",
 ) -> tuple[Any, dict[str, list[float]]]:
     """Fit the model on the training split; return it with its per-epoch history."""
     framework = get_architecture(architecture["builder"]).framework
@@ -87,6 +88,7 @@ def train_model(  # noqa: PLR0913, PLR0917 - Kedro passes one positional input p
         seed,
         # The windows feature engineering cut, as recorded with the statistics.
         crops=crop_partners(train_track_ids, normalisation["feature_set"].get("window")),
+        name=name,
     )
 
 

@@ -49,12 +49,14 @@ FOLD_INPUTS = (
 )
 
 
-def create_training_template(name: str, feature_inputs: dict[str, str]) -> Pipeline:
+def create_training_template(name: str, feature_inputs: dict[str, str], namespace: str) -> Pipeline:
     """Build, train, calibrate and package architecture ``name``; predict its test tracks.
 
-    ``feature_inputs`` are its feature set's catalog inputs, packaged with the model.
+    ``feature_inputs`` are its feature set's catalog inputs, packaged with the model;
+    ``namespace`` (``lstm.fold_2``) names the training's progress lines.
     """
     package = update_wrapper(partial(package_classifier, name=name), package_classifier)
+    train = update_wrapper(partial(train_model, name=namespace), train_model)
     return Pipeline(
         [
             Node(
@@ -70,7 +72,7 @@ def create_training_template(name: str, feature_inputs: dict[str, str]) -> Pipel
                 name="build_model",
             ),
             Node(
-                train_model,
+                train,
                 inputs=[
                     "untrained_model",
                     "train_examples",
@@ -191,7 +193,7 @@ def _architecture_pipeline(architecture: str, feature_set: str) -> Pipeline:
     training = sum(
         (
             Pipeline(
-                create_training_template(architecture, feature_inputs),
+                create_training_template(architecture, feature_inputs, scoped(architecture, fold)),
                 namespace=scoped(architecture, fold),
                 inputs={
                     **{name: name for name in feature_inputs.values()},

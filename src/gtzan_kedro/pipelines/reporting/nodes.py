@@ -560,6 +560,7 @@ def refit_best_architecture(
         block,
         training,
         seed,
+        name=f"{name}_refit",
     )
     temperature = calibrate_model(
         model,
