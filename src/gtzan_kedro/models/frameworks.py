@@ -16,7 +16,6 @@ from typing import Any, Protocol
 
 import joblib
 import numpy as np
-from sklearn.metrics import accuracy_score, log_loss
 
 from gtzan_kedro.keras_loader import load_keras as _keras
 from gtzan_kedro.models.augmentation import CropPartners
@@ -238,6 +237,9 @@ class SklearnAdapter:
 
     def _scores(self, model: Any, examples: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
         """Cross-entropy and accuracy of ``model`` on labelled examples, as Keras reports them."""
+        # Imported here: scoring is training's; predicting with any model starts without it.
+        from sklearn.metrics import accuracy_score, log_loss  # noqa: PLC0415
+
         labels = np.asarray(labels)
         n_classes = int(max(model.classes_.max(), labels.max())) + 1
         probabilities = self.predict_proba(model, examples, n_classes)
