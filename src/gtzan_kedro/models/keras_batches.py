@@ -15,7 +15,7 @@ import numpy as np
 
 from gtzan_kedro.models.augmentation import CropPartners, augment_batch, random_crops
 
-logger = logging.getLogger("gtzan_kedro.models.frameworks")
+logger = logging.getLogger(__name__)
 
 
 class TrainingBatches(keras.utils.PyDataset):
