@@ -98,6 +98,11 @@ def predict(  # noqa: PLR0913, PLR0917 - one argument per command-line option
     audio, silent) gets an error line, the others are still classified, and the exit status
     is 1. Models are pickles: use only models from a store you trust.
     """
+    # Before the session, where the call stack is short: importing it asks librosa's lazy loader
+    # for resampy and samplerate (optional, absent), and for an absent module that loader
+    # inspects every frame of the stack, which inside a Kedro node costs half a second.
+    import librosa.core.audio  # noqa: F401, PLC0415
+
     # Imported here: `kedro` loads this module for every command; the datasets take a second.
     from gtzan_kedro.datasets.table import PredictionTableDataset  # noqa: PLC0415
 
