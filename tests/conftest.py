@@ -237,9 +237,9 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> TinyRu
     """The project as after `make run`, on tiny settings: data, models, reports, MLflow store.
 
     Three `kedro run`s as typed (features, modelling, reporting), with `make run`'s runner,
-    so its MLflow experiment holds exactly three runs. Trained once for the whole session, whatever the number of
-    pytest-xdist workers, and shared: tests may add files of their own to it, but must not
-    train, re-run a tracked pipeline or delete anything.
+    so its MLflow experiment holds exactly three runs. Trained once for the whole session,
+    whatever the number of pytest-xdist workers, and shared: tests may add files of their own
+    to it, but must not train, re-run a tracked pipeline or delete anything.
     """
     if worker_id == "master":  # one process: nothing to share
         return _train_tiny_run(tmp_path_factory.mktemp("tiny_run"))

@@ -55,7 +55,8 @@ def build_model(
         "run feature engineering again (`kedro run --pipeline feature_engineering`)",
     )
     registered = get_architecture(architecture["builder"])
-    # Seeding here makes an architecture's initial weights independent of which others ran first.
+    # Seeded here, one model at a time: an architecture's initial weights do not depend on which
+    # others ran first or train beside it.
     with get_adapter(registered.framework).seeded(seed):
         return registered.builder(
             input_shape=tuple(train_examples.shape[1:]),
