@@ -118,7 +118,7 @@ class KerasAdapter:
                 patience=training["early_stopping_patience"],
                 restore_best_weights=True,
             ),
-            EpochLog(name, training["epochs"]),
+            EpochLog(name),
         ]
         if schedule == "cosine":
             learning_rate = keras.optimizers.schedules.CosineDecay(

@@ -74,10 +74,9 @@ class TrainingBatches(keras.utils.PyDataset):
 class EpochLog(keras.callbacks.Callback):
     """One log line per epoch, naming the model: models trained side by side stay apart."""
 
-    def __init__(self, name: str, epochs: int) -> None:
+    def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
-        self.epochs = epochs
         self._started = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
@@ -88,6 +87,6 @@ class EpochLog(keras.callbacks.Callback):
         """Log the epoch's scores and how long it took."""
         scores = " - ".join(f"{key}: {value:.4f}" for key, value in (logs or {}).items())
         seconds = time.monotonic() - self._started
-        logger.info(
-            "%s: epoch %d/%d - %.1f s - %s", self.name, epoch + 1, self.epochs, seconds, scores
-        )
+        # `fit` hands every callback its epoch count in `params`.
+        epochs = self.params["epochs"]
+        logger.info("%s: epoch %d/%d - %.1f s - %s", self.name, epoch + 1, epochs, seconds, scores)
