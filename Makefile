@@ -49,9 +49,12 @@ $(DEV_INSTALLED): $(DEV_LOCK) $(INSTALLED)
 # The suite starts many processes at once: everything is compiled up front, in parallel (about
 # 35 s on 2 cores; Kedro's project templates, not Python until filled in, left out). Left to
 # the first processes that import it, the same work landed in the tests and saved nothing.
+# So are librosa's numba kernels (about 15 s, cached beside librosa), which every process that
+# computed a spectrogram before the first had written them compiled again.
 $(COMPILED): $(DEV_INSTALLED)
 	$(BIN)/python -m compileall -q -j 0 -x '\{\{' \
 		$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+	$(BIN)/python -c 'import numpy, librosa; librosa.feature.mfcc(y=numpy.zeros(22050, "f4"))'
 	touch $(COMPILED)
 
 # Independent nodes (the architectures' trainings above all) two at a time, one per core: the
