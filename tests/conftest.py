@@ -23,12 +23,18 @@ import pytest
 import soundfile as sf
 import yaml
 
+from gtzan_kedro.features.executor import ONE_THREAD_ENV
 from gtzan_kedro.labels import make_label_set
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES
 
 # Kedro telemetry would try the network: tests never send anything.
 os.environ["KEDRO_DISABLE_TELEMETRY"] = "true"
 os.environ["DO_NOT_TRACK"] = "1"
+# Two workers share the cores, each starting processes of its own: native thread pools of one
+# thread, as in the feature workers. With TensorFlow's default pools (a thread per core in every
+# process) their threads contended for the cores and the suite took a tenth longer.
+for variable, value in ONE_THREAD_ENV.items():
+    os.environ.setdefault(variable, value)
 
 # TensorFlow's absl handler keeps the stream that was sys.stderr when it was created (pytest's
 # capture), and Kedro's logging set-up closes every existing handler with its stream: pointed

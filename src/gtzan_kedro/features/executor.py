@@ -80,7 +80,7 @@ _IDLE_WORKER_SECONDS = 300
 # (each then importing TensorFlow and building the network again).
 _POOL: dict[str, tuple[int, str] | None] = {"serves": None}
 # One thread per worker for every native thread pool a featuriser may load.
-_ONE_THREAD_ENV = dict.fromkeys(
+ONE_THREAD_ENV = dict.fromkeys(
     (
         "OMP_NUM_THREADS",
         "OPENBLAS_NUM_THREADS",
@@ -212,7 +212,7 @@ def _map_pool(
                 reuse=reuse,
                 initializer=_prepare_worker,
                 initargs=(os.getpid(),),
-                env=_ONE_THREAD_ENV,
+                env=ONE_THREAD_ENV,
             )
             reuse = "auto"
             in_flight[pool.submit(_call, function, track_id, item)] = track_id
