@@ -6,6 +6,7 @@ import json
 import re
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,21 @@ def chromium() -> Path:
     return require_chromium()
 
 
+@pytest.fixture(scope="module")
+def mlflow_ui(tiny_run: TinyRun, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`mlflow ui` as typed in the trained project's root, on a free port; its base URL.
+
+    One server for the file's tests, which only read it.
+    """
+    port = free_port()
+    log = tmp_path_factory.mktemp("mlflow_ui") / "mlflow-ui.log"
+    # One worker: starts faster.
+    command = ("mlflow", "ui", "--port", str(port), "--workers", "1")
+    with background(*command, cwd=tiny_run.project, log=log) as server:
+        wait_for_http(f"http://127.0.0.1:{port}/health", server, log)
+        yield f"http://127.0.0.1:{port}"
+
+
 def get(base: str, endpoint: str, **query: Any) -> bytes:
     """GET ``endpoint`` of the server with ``query`` and return the body."""
     url = f"{base}{endpoint}?{urllib.parse.urlencode(query)}"
@@ -53,64 +69,46 @@ def post(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_mlflow_ui_serves_runs_metrics_parameters_and_confusion_matrices(
-    tiny_run: TinyRun, tmp_path
-):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "mlflow-ui.log"
-    # As typed in the project root, but on a free port and with one worker (starts faster).
-    command = ("mlflow", "ui", "--port", str(port), "--workers", "1")
-    with background(*command, cwd=tiny_run.project, log=log) as server:
-        wait_for_http(f"{base}/health", server, log)
+def test_mlflow_ui_serves_runs_metrics_parameters_and_confusion_matrices(mlflow_ui: str):
+    base = mlflow_ui
+    experiment = json.loads(
+        get(base, "/api/2.0/mlflow/experiments/get-by-name", experiment_name="gtzan-kedro")
+    )["experiment"]
+    runs = post(
+        base, "/api/2.0/mlflow/runs/search", {"experiment_ids": [experiment["experiment_id"]]}
+    )
+    by_name = {run["info"]["run_name"]: run for run in runs["runs"]}
+    assert len(by_name) == 3  # feature_engineering+ingestion, modelling, reporting
 
-        experiment = json.loads(
-            get(base, "/api/2.0/mlflow/experiments/get-by-name", experiment_name="gtzan-kedro")
-        )["experiment"]
-        runs = post(
-            base, "/api/2.0/mlflow/runs/search", {"experiment_ids": [experiment["experiment_id"]]}
+    modelling = by_name["modelling[mlp,svm] stratified"]
+    run_id = modelling["info"]["run_id"]
+    metrics = {metric["key"] for metric in modelling["data"]["metrics"]}
+    params = {param["key"]: param["value"] for param in modelling["data"]["params"]}
+    for architecture in ARCHITECTURES:
+        assert f"{architecture}.track_accuracy" in metrics
+        # The block's key names the namespace; its builder is logged beside it.
+        assert params[f"modelling.architectures.{architecture}.builder"] == architecture
+        listed = json.loads(
+            get(base, "/api/2.0/mlflow/artifacts/list", run_id=run_id, path=architecture)
         )
-        by_name = {run["info"]["run_name"]: run for run in runs["runs"]}
-        assert len(by_name) == 3  # feature_engineering+ingestion, modelling, reporting
-
-        modelling = by_name["modelling[mlp,svm] stratified"]
-        run_id = modelling["info"]["run_id"]
-        metrics = {metric["key"] for metric in modelling["data"]["metrics"]}
-        params = {param["key"]: param["value"] for param in modelling["data"]["params"]}
-        for architecture in ARCHITECTURES:
-            assert f"{architecture}.track_accuracy" in metrics
-            # The block's key names the namespace; its builder is logged beside it.
-            assert params[f"modelling.architectures.{architecture}.builder"] == architecture
-            listed = json.loads(
-                get(base, "/api/2.0/mlflow/artifacts/list", run_id=run_id, path=architecture)
-            )
-            assert f"{architecture}/confusion_matrix.png" in {
-                item["path"] for item in listed["files"]
-            }
-            # What the UI's artifact view fetches to show the image.
-            image = get(
-                base, "/get-artifact", path=f"{architecture}/confusion_matrix.png", run_uuid=run_id
-            )
-            assert image.startswith(b"\x89PNG")
-        assert "mlp.val_loss" in metrics
+        assert f"{architecture}/confusion_matrix.png" in {item["path"] for item in listed["files"]}
+        # What the UI's artifact view fetches to show the image.
+        image = get(
+            base, "/get-artifact", path=f"{architecture}/confusion_matrix.png", run_uuid=run_id
+        )
+        assert image.startswith(b"\x89PNG")
+    assert "mlp.val_loss" in metrics
 
 
 @pytest.mark.slow
 def test_mlflow_ui_opens_the_experiment_on_its_runs_and_shows_the_architectures_metrics(
-    chromium: Path, tiny_run: TinyRun, tmp_path: Path
+    chromium: Path, mlflow_ui: str
 ):
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "mlflow-ui.log"
+    base = mlflow_ui
     ARTIFACTS.mkdir(exist_ok=True)
-    command = ("mlflow", "ui", "--port", str(port), "--workers", "1")
-    with (
-        background(*command, cwd=tiny_run.project, log=log) as server,
-        sync_playwright() as playwright,
-    ):
-        wait_for_http(f"{base}/health", server, log)
+    with sync_playwright() as playwright:
         experiment_id = json.loads(
             get(base, "/api/2.0/mlflow/experiments/get-by-name", experiment_name="gtzan-kedro")
         )["experiment"]["experiment_id"]
