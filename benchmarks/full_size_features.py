@@ -61,7 +61,7 @@ from threadpoolctl import threadpool_limits
 from gtzan_kedro.datasets import AudioDataset, NumpyArrayDataset
 from gtzan_kedro.datasets.pretrained import MusicnnWeightsDataset
 from gtzan_kedro.features import featurise_clip
-from gtzan_kedro.features.executor import _ONE_THREAD_ENV, map_tracks
+from gtzan_kedro.features.executor import ONE_THREAD_ENV, map_tracks
 from gtzan_kedro.sources.generator import synthesise_clip
 from gtzan_kedro.sources.gtzan_genres import GTZAN_GENRES as GENRES
 
@@ -311,7 +311,7 @@ def loop_in_child(
         str(output),
         str(weights or ""),
     ]
-    environment = {**os.environ, **_ONE_THREAD_ENV}
+    environment = {**os.environ, **ONE_THREAD_ENV}
     started = time.perf_counter()
     process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, text=True)
     with peak_memory(process.pid) as memory:
