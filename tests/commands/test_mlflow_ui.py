@@ -42,12 +42,13 @@ def mlflow_ui(tiny_run: TinyRun, tmp_path_factory: pytest.TempPathFactory) -> It
     One server for the file's tests, which only read it.
     """
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("mlflow_ui") / "mlflow-ui.log"
     # One worker: starts faster.
     command = ("mlflow", "ui", "--port", str(port), "--workers", "1")
     with background(*command, cwd=tiny_run.project, log=log) as server:
-        wait_for_http(f"http://127.0.0.1:{port}/health", server, log)
-        yield f"http://127.0.0.1:{port}"
+        wait_for_http(f"{base}/health", server, log)
+        yield base
 
 
 def get(base: str, endpoint: str, **query: Any) -> bytes:
@@ -70,12 +71,11 @@ def post(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.slow
 def test_mlflow_ui_serves_runs_metrics_parameters_and_confusion_matrices(mlflow_ui: str):
-    base = mlflow_ui
     experiment = json.loads(
-        get(base, "/api/2.0/mlflow/experiments/get-by-name", experiment_name="gtzan-kedro")
+        get(mlflow_ui, "/api/2.0/mlflow/experiments/get-by-name", experiment_name="gtzan-kedro")
     )["experiment"]
     runs = post(
-        base, "/api/2.0/mlflow/runs/search", {"experiment_ids": [experiment["experiment_id"]]}
+        mlflow_ui, "/api/2.0/mlflow/runs/search", {"experiment_ids": [experiment["experiment_id"]]}
     )
     by_name = {run["info"]["run_name"]: run for run in runs["runs"]}
     assert len(by_name) == 3  # feature_engineering+ingestion, modelling, reporting
@@ -89,12 +89,12 @@ def test_mlflow_ui_serves_runs_metrics_parameters_and_confusion_matrices(mlflow_
         # The block's key names the namespace; its builder is logged beside it.
         assert params[f"modelling.architectures.{architecture}.builder"] == architecture
         listed = json.loads(
-            get(base, "/api/2.0/mlflow/artifacts/list", run_id=run_id, path=architecture)
+            get(mlflow_ui, "/api/2.0/mlflow/artifacts/list", run_id=run_id, path=architecture)
         )
         assert f"{architecture}/confusion_matrix.png" in {item["path"] for item in listed["files"]}
         # What the UI's artifact view fetches to show the image.
         image = get(
-            base, "/get-artifact", path=f"{architecture}/confusion_matrix.png", run_uuid=run_id
+            mlflow_ui, "/get-artifact", path=f"{architecture}/confusion_matrix.png", run_uuid=run_id
         )
         assert image.startswith(b"\x89PNG")
     assert "mlp.val_loss" in metrics
@@ -106,16 +106,15 @@ def test_mlflow_ui_opens_the_experiment_on_its_runs_and_shows_the_architectures_
 ):
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
-    base = mlflow_ui
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         experiment_id = json.loads(
-            get(base, "/api/2.0/mlflow/experiments/get-by-name", experiment_name="gtzan-kedro")
+            get(mlflow_ui, "/api/2.0/mlflow/experiments/get-by-name", experiment_name="gtzan-kedro")
         )["experiment"]["experiment_id"]
         browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
 
-        page.goto(f"{base}/#/experiments/{experiment_id}{RUNS_VIEW}")
+        page.goto(f"{mlflow_ui}/#/experiments/{experiment_id}{RUNS_VIEW}")
         page.wait_for_url(re.compile(rf"#/experiments/{experiment_id}/runs\b"), timeout=90_000)
         modelling = page.get_by_text("modelling[mlp,svm] stratified", exact=True)
         modelling.wait_for(timeout=90_000)  # the runs table, not the GenAI overview
