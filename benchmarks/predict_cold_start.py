@@ -10,6 +10,9 @@ whether ``tensorflow`` and ``keras`` are in ``sys.modules``, says which models p
 TensorFlow in. Alternating with those runs, a process that only loads the same model with
 ``mlflow.pyfunc.load_model`` (no Kedro, no audio) is timed to its exit: the floor that MLflow,
 the model's framework and its featurisation's imports set, and what the command adds to it.
+A third process, with neither Kedro nor MLflow, reads the classifier the same training saved in
+``data/06_models/<name>``, decodes the clip and classifies it: what the audio, the features and
+the model's framework cost on their own.
 The first run of each model also pays for a cold page cache; the median hardly.
 
 Run from the project root (a few minutes on 2 cores)::
@@ -103,6 +106,28 @@ def timed_mlflow_load(project: Path, model_uri: str) -> float:
     return time.perf_counter() - started
 
 
+def timed_saved_classifier(project: Path, clip: Path, model: str) -> float:
+    """Seconds for a new process to classify ``clip`` with the saved classifier alone."""
+    code = (
+        "from pathlib import Path; "
+        "from gtzan_kedro.datasets import AudioDataset; "
+        "from gtzan_kedro.models.genre_classifier import GenreClassifier; "
+        f"classifier = GenreClassifier.load(Path('data/06_models/{model}')); "
+        f"samples = AudioDataset(filepath={str(clip)!r}, "
+        "sample_rate=classifier.sample_rate).load(); "
+        "classifier.predict_proba(samples, classifier.sample_rate)"
+    )
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        env=environment(),
+        capture_output=True,
+        check=True,
+    )
+    return time.perf_counter() - started
+
+
 def logged_model_uri(project: Path, model: str) -> str:
     """The URI ``predict --model <architecture>`` resolves to: its latest logged model."""
     # This process only: the timed commands get their store from the project's mlflow.yml.
@@ -143,13 +168,16 @@ def main() -> None:
     # Models alternate run by run: the shared machine's load changes by the minute.
     timings: dict[str, list] = {model: [] for model in args.models}
     loads: dict[str, list] = {model: [] for model in args.models}
+    saved: dict[str, list] = {model: [] for model in args.models}
     for _ in range(args.repeats):
         for model in args.models:
             timings[model].append(timed_predict(project, clip, model))
             loads[model].append(timed_mlflow_load(project, uris[model]))
+            saved[model].append(timed_saved_classifier(project, clip, model))
             print(
                 f"  {model}: {timings[model][-1][0]:.1f} s to the table, "
-                f"{loads[model][-1]:.1f} s to load with MLflow alone",
+                f"{loads[model][-1]:.1f} s to load with MLflow alone, "
+                f"{saved[model][-1]:.1f} s to classify with the saved classifier alone",
                 flush=True,
             )
     rows = {
@@ -162,7 +190,7 @@ def main() -> None:
     )
     print(
         f"{'model':<8} {'to table: median [min, max]':>30} {'to exit':>8} {'peak RSS':>9} "
-        f"{'MLflow load alone':>18}  imports"
+        f"{'MLflow load alone':>18} {'saved classifier alone':>23}  imports"
     )
     for model, (runs, imported) in rows.items():
         answered = [run[0] for run in runs]
@@ -170,9 +198,10 @@ def main() -> None:
         rss = max(run[2] for run in runs)
         interval = f"{statistics.median(answered):.1f} s [{min(answered):.1f}, {max(answered):.1f}]"
         floor = statistics.median(loads[model])
+        alone = statistics.median(saved[model])
         print(
-            f"{model:<8} {interval:>30} {exited:>6.1f} s {rss:>6.0f} MB {floor:>16.1f} s  "
-            f"{imported}"
+            f"{model:<8} {interval:>30} {exited:>6.1f} s {rss:>6.0f} MB {floor:>16.1f} s "
+            f"{alone:>21.1f} s  {imported}"
         )
     if not args.workdir:
         shutil.rmtree(workdir)
