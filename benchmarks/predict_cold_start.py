@@ -89,12 +89,8 @@ def timed_predict(project: Path, clip: Path, model: str) -> tuple[float, float, 
     return answered, exited, rss_kb / 1024
 
 
-def timed_mlflow_load(project: Path, model_uri: str) -> float:
-    """Seconds for a new process to load ``model_uri`` with MLflow alone, start to exit."""
-    code = (
-        "import mlflow.pyfunc; mlflow.set_tracking_uri('sqlite:///mlflow.db'); "
-        f"mlflow.pyfunc.load_model({model_uri!r})"
-    )
+def seconds_to_run(project: Path, code: str) -> float:
+    """Seconds for a new Python process to run ``code`` in ``project``, start to exit."""
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-c", code],
@@ -104,6 +100,15 @@ def timed_mlflow_load(project: Path, model_uri: str) -> float:
         check=True,
     )
     return time.perf_counter() - started
+
+
+def timed_mlflow_load(project: Path, model_uri: str) -> float:
+    """Seconds for a new process to load ``model_uri`` with MLflow alone, start to exit."""
+    code = (
+        "import mlflow.pyfunc; mlflow.set_tracking_uri('sqlite:///mlflow.db'); "
+        f"mlflow.pyfunc.load_model({model_uri!r})"
+    )
+    return seconds_to_run(project, code)
 
 
 def timed_saved_classifier(project: Path, clip: Path, model: str) -> float:
@@ -117,15 +122,7 @@ def timed_saved_classifier(project: Path, clip: Path, model: str) -> float:
         "sample_rate=classifier.sample_rate).load(); "
         "classifier.predict_proba(samples, classifier.sample_rate)"
     )
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        env=environment(),
-        capture_output=True,
-        check=True,
-    )
-    return time.perf_counter() - started
+    return seconds_to_run(project, code)
 
 
 def logged_model_uri(project: Path, model: str) -> str:
